@@ -1,0 +1,5 @@
+//! The memtable: an arena skiplist of versioned entries.
+
+pub mod arena;
+pub mod rng;
+pub mod skiplist;

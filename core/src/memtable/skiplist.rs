@@ -1,0 +1,1 @@
+//! skiplist (in progress)

@@ -1,0 +1,130 @@
+//! The lock shim: spin locks in `no_std` builds, the operating system's locks with `std`.
+//!
+//! Both variants expose the same small API (`Mutex::lock`, `RwLock::read`/`write`) and never
+//! report poisoning: a panic while a lock is held is already a bug that aborts the test or the
+//! process, and the engine's invariants are re-checked by assertions, not by poison flags.
+//! Atomics and `crossbeam-utils` (`CachePadded`, `Backoff`) are used directly, not through here.
+
+#[cfg(not(feature = "std"))]
+mod imp {
+    /// A mutual-exclusion lock (spin lock without `std`).
+    #[derive(Debug, Default)]
+    pub struct Mutex<T: ?Sized>(spin::Mutex<T>);
+
+    /// The guard of a [`Mutex`].
+    pub type MutexGuard<'a, T> = spin::MutexGuard<'a, T>;
+
+    impl<T> Mutex<T> {
+        /// A new unlocked mutex.
+        pub const fn new(value: T) -> Self {
+            Mutex(spin::Mutex::new(value))
+        }
+    }
+
+    impl<T: ?Sized> Mutex<T> {
+        /// Locks the mutex, spinning until it is free.
+        pub fn lock(&self) -> MutexGuard<'_, T> {
+            self.0.lock()
+        }
+    }
+
+    /// A reader-writer lock (spin lock without `std`).
+    #[derive(Debug, Default)]
+    pub struct RwLock<T: ?Sized>(spin::RwLock<T>);
+
+    /// The shared guard of a [`RwLock`].
+    pub type RwLockReadGuard<'a, T> = spin::RwLockReadGuard<'a, T>;
+    /// The exclusive guard of a [`RwLock`].
+    pub type RwLockWriteGuard<'a, T> = spin::RwLockWriteGuard<'a, T>;
+
+    impl<T> RwLock<T> {
+        /// A new unlocked reader-writer lock.
+        pub const fn new(value: T) -> Self {
+            RwLock(spin::RwLock::new(value))
+        }
+    }
+
+    impl<T: ?Sized> RwLock<T> {
+        /// Locks for shared access.
+        pub fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0.read()
+        }
+        /// Locks for exclusive access.
+        pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0.write()
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+mod imp {
+    /// A mutual-exclusion lock (the operating system's lock with `std`).
+    #[derive(Debug, Default)]
+    pub struct Mutex<T: ?Sized>(std::sync::Mutex<T>);
+
+    /// The guard of a [`Mutex`].
+    pub type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
+
+    impl<T> Mutex<T> {
+        /// A new unlocked mutex.
+        pub const fn new(value: T) -> Self {
+            Mutex(std::sync::Mutex::new(value))
+        }
+    }
+
+    impl<T: ?Sized> Mutex<T> {
+        /// Locks the mutex, blocking until it is free.
+        pub fn lock(&self) -> MutexGuard<'_, T> {
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+    }
+
+    /// A reader-writer lock (the operating system's lock with `std`).
+    #[derive(Debug, Default)]
+    pub struct RwLock<T: ?Sized>(std::sync::RwLock<T>);
+
+    /// The shared guard of a [`RwLock`].
+    pub type RwLockReadGuard<'a, T> = std::sync::RwLockReadGuard<'a, T>;
+    /// The exclusive guard of a [`RwLock`].
+    pub type RwLockWriteGuard<'a, T> = std::sync::RwLockWriteGuard<'a, T>;
+
+    impl<T> RwLock<T> {
+        /// A new unlocked reader-writer lock.
+        pub const fn new(value: T) -> Self {
+            RwLock(std::sync::RwLock::new(value))
+        }
+    }
+
+    impl<T: ?Sized> RwLock<T> {
+        /// Locks for shared access.
+        pub fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+        /// Locks for exclusive access.
+        pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+            self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+    }
+}
+
+pub use imp::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutex_and_rwlock() {
+        let m = Mutex::new(1);
+        *m.lock() += 1;
+        assert_eq!(*m.lock(), 2);
+        let l = RwLock::new(5);
+        {
+            let a = l.read();
+            let b = l.read();
+            assert_eq!(*a + *b, 10);
+        }
+        *l.write() = 7;
+        assert_eq!(*l.read(), 7);
+    }
+}

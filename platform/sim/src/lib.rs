@@ -1,0 +1,1 @@
+//! # ppdb-platform-sim: a deterministic simulator of the platform traits

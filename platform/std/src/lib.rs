@@ -1,0 +1,1 @@
+//! # ppdb-platform-std: the platform traits on the Rust standard library
