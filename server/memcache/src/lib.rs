@@ -1,0 +1,1 @@
+//! # ppdb-memcache: the memcached protocol, sans I/O
