@@ -3,7 +3,10 @@
 //! Both variants expose the same small API (`Mutex::lock`, `RwLock::read`/`write`) and never
 //! report poisoning: a panic while a lock is held is already a bug that aborts the test or the
 //! process, and the engine's invariants are re-checked by assertions, not by poison flags.
-//! Atomics and `crossbeam-utils` (`CachePadded`, `Backoff`) are used directly, not through here.
+//! Atomics and `crossbeam-utils` (`CachePadded`, `Backoff`) are used directly, except the 64-bit
+//! atomics: they come from `portable-atomic` (re-exported here as [`AtomicU64`]), which is the
+//! native type where the target has 64-bit atomics and a lock-based fallback where it does not
+//! (e.g. `thumbv7em-none-eabihf`, Cortex-M4).
 
 #[cfg(not(feature = "std"))]
 mod imp {
@@ -75,7 +78,9 @@ mod imp {
     impl<T: ?Sized> Mutex<T> {
         /// Locks the mutex, blocking until it is free.
         pub fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
     }
 
@@ -98,16 +103,21 @@ mod imp {
     impl<T: ?Sized> RwLock<T> {
         /// Locks for shared access.
         pub fn read(&self) -> RwLockReadGuard<'_, T> {
-            self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+            self.0
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
         /// Locks for exclusive access.
         pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-            self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+            self.0
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
     }
 }
 
 pub use imp::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use portable_atomic::AtomicU64;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,206 @@
-//! The memtable: an arena skiplist of versioned entries.
+//! The memtable: versioned entries in an arena skiplist, and the immutable merged run.
+//!
+//! Every entry is one *version* of a user key: `(key, seq)` plus a small header (kind, memcached
+//! `flags`, expiry) and the value bytes. The skiplist orders versions by user key ascending, then
+//! sequence number descending, so a seek to `(key, snapshot_seq)` lands on the newest version of
+//! `key` that the snapshot can see.
+//!
+//! ```text
+//!   skiplist value = | kind u8 | flags u32 LE | expire_at u64 LE | value bytes ... |
+//!                    |<------------- HEADER_BYTES = 13 ------------>|
+//! ```
+//!
+//! A [`Memtable`] is written while it is *active*, then frozen (read-only) when it reaches its
+//! budget; frozen memtables are merged into a [`run::Run`], which drops the versions no reader
+//! can see any more (see `mvcc::merge`).
 
 pub mod arena;
 pub mod rng;
+pub mod run;
 pub mod skiplist;
+
+use skiplist::{DuplicateEntry, SkipList};
+
+/// Whether a version holds a value or marks the key deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ValueKind {
+    /// The key was deleted at this version.
+    Tombstone = 0,
+    /// The key holds a value at this version.
+    Value = 1,
+}
+
+impl ValueKind {
+    fn from_byte(b: u8) -> ValueKind {
+        if b == ValueKind::Value as u8 {
+            ValueKind::Value
+        } else {
+            ValueKind::Tombstone
+        }
+    }
+}
+
+/// The bytes of the per-version header stored in front of the value.
+pub const HEADER_BYTES: usize = 13;
+const _: () = assert!(HEADER_BYTES == 1 + 4 + 8);
+
+/// One version of a key, borrowed from a memtable or a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionRef<'a> {
+    /// The user key.
+    pub key: &'a [u8],
+    /// The sequence number: the MVCC version and the memcached CAS unique.
+    pub seq: u64,
+    /// Value or tombstone.
+    pub kind: ValueKind,
+    /// Opaque client flags (memcached `flags`).
+    pub flags: u32,
+    /// Unix time (seconds) at which the version expires; 0 means never.
+    pub expire_at: u64,
+    /// The value bytes (empty for a tombstone).
+    pub value: &'a [u8],
+}
+
+impl VersionRef<'_> {
+    /// Whether the version has expired at unix time `now`: memcached's rule, an item with
+    /// `expire_at != 0` is gone once `now >= expire_at`.
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expire_at != 0 && now >= self.expire_at
+    }
+
+    /// Whether a reader at unix time `now` sees a value (not a tombstone, not expired).
+    pub fn is_live(&self, now: u64) -> bool {
+        self.kind == ValueKind::Value && !self.is_expired(now)
+    }
+}
+
+/// Encodes the header of a version.
+pub fn encode_header(kind: ValueKind, flags: u32, expire_at: u64) -> [u8; HEADER_BYTES] {
+    let mut h = [0u8; HEADER_BYTES];
+    h[0] = kind as u8;
+    h[1..5].copy_from_slice(&flags.to_le_bytes());
+    h[5..13].copy_from_slice(&expire_at.to_le_bytes());
+    h
+}
+
+/// Decodes a skiplist entry (header + value) into a version.
+pub fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
+    let raw = e.value;
+    assert!(
+        raw.len() >= HEADER_BYTES,
+        "memtable entry shorter than its header"
+    );
+    let mut flags = [0u8; 4];
+    flags.copy_from_slice(&raw[1..5]);
+    let mut expire = [0u8; 8];
+    expire.copy_from_slice(&raw[5..13]);
+    VersionRef {
+        key: e.key,
+        seq: e.seq,
+        kind: ValueKind::from_byte(raw[0]),
+        flags: u32::from_le_bytes(flags),
+        expire_at: u64::from_le_bytes(expire),
+        value: &raw[HEADER_BYTES..],
+    }
+}
+
+/// A memtable: an insert-only arena skiplist of versions.
+pub struct Memtable {
+    list: SkipList,
+    id: u64,
+}
+
+impl Memtable {
+    /// An empty memtable; `seed` seeds the skiplist's tower heights, `id` names it in stats.
+    pub fn new(id: u64, seed: u64, arena_block_bytes: usize) -> Self {
+        Memtable {
+            list: SkipList::new(seed, arena_block_bytes),
+            id,
+        }
+    }
+
+    /// The memtable's id (increasing with each rotation).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Adds one version. Callers guarantee `(key, seq)` is new; a duplicate is reported.
+    pub fn add(
+        &self,
+        key: &[u8],
+        seq: u64,
+        kind: ValueKind,
+        flags: u32,
+        expire_at: u64,
+        value: &[u8],
+    ) -> Result<(), DuplicateEntry> {
+        let header = encode_header(kind, flags, expire_at);
+        self.list.insert(key, seq, &[&header, value])
+    }
+
+    /// The newest version of `key` with `seq <= snapshot_seq`, if any (tombstones included).
+    pub fn get(&self, key: &[u8], snapshot_seq: u64) -> Option<VersionRef<'_>> {
+        let mut it = self.list.iter();
+        it.seek(key, snapshot_seq);
+        let e = it.entry()?;
+        (e.key == key).then(|| decode_entry(e))
+    }
+
+    /// A cursor over the versions in internal order.
+    pub fn iter(&self) -> skiplist::Iter<'_> {
+        self.list.iter()
+    }
+
+    /// The number of versions held.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether the memtable holds no version.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The bytes the memtable holds (its arena).
+    pub fn memory_bytes(&self) -> usize {
+        self.list.memory_bytes()
+    }
+}
+
+impl core::fmt::Debug for Memtable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Memtable")
+            .field("id", &self.id)
+            .field("len", &self.len())
+            .field("memory_bytes", &self.memory_bytes())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_round_trip_and_visibility() {
+        let m = Memtable::new(1, 7, 4096);
+        m.add(b"k", 3, ValueKind::Value, 0xdead_beef, 100, b"v3")
+            .unwrap();
+        m.add(b"k", 5, ValueKind::Tombstone, 0, 0, b"").unwrap();
+        m.add(b"k", 8, ValueKind::Value, 1, 0, b"v8").unwrap();
+        assert!(m.add(b"k", 8, ValueKind::Value, 1, 0, b"again").is_err());
+        let v = m.get(b"k", 4).unwrap();
+        assert_eq!(
+            (v.seq, v.flags, v.expire_at, v.value),
+            (3, 0xdead_beef, 100, &b"v3"[..])
+        );
+        assert!(v.is_live(99) && !v.is_live(100));
+        assert_eq!(m.get(b"k", 7).unwrap().kind, ValueKind::Tombstone);
+        assert_eq!(m.get(b"k", u64::MAX).unwrap().value, b"v8");
+        assert!(m.get(b"k", 2).is_none());
+        assert!(m.get(b"j", u64::MAX).is_none());
+        assert!(m.get(b"kk", u64::MAX).is_none());
+        assert_eq!(m.len(), 3);
+    }
+}

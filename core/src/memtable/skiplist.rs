@@ -1,1 +1,967 @@
-//! skiplist (in progress)
+//! A concurrent, insert-only skiplist whose nodes live in an [`Arena`].
+//!
+//! Entries are `(key, seq) -> value`, ordered by key ascending (bytewise), then sequence number
+//! descending, so a seek to `(key, snapshot_seq)` lands on the newest version of `key` visible
+//! at the snapshot. Inserts are lock-free (a compare-and-swap per level); reads (seeks and
+//! iteration) are wait-free: plain Acquire loads, no locks, no retry loops. Nothing is ever
+//! removed; the whole list is freed at once when it is dropped.
+//!
+//! # Node layout
+//!
+//! Each insert makes one arena allocation holding the tower of links, a fixed header and the
+//! key and value bytes inline. As in RocksDB's `InlineSkipList`, the node pointer points at the
+//! level-0 link: the links of the upper levels sit *below* it, so the header and the key are at
+//! a fixed offset from the pointer whatever the node's height:
+//!
+//! ```text
+//!   | link[h-1] | ... | link[1] | link[0] | seq u64 | key_len u32 | value_len u32 | key | value |
+//!                               ^ node pointer (8-aligned)        NODE_BYTES = 24 ^
+//! ```
+//!
+//! A link is an `AtomicPtr` to the next node at that level (null at the end). The height is not
+//! stored: a reader only follows level `i` of a node it reached at level `i` or above.
+//!
+//! # Insert
+//!
+//! The tower height is `1 + trailing_zero_pairs(hash(seed, key, seq))` (p = 1/4, at most
+//! [`HEIGHT_MAX`]), computed from a seeded hash of the entry rather than a shared generator, so
+//! writers share no state for it and the same seed and entries give the same list in any
+//! order. The writer finds the splice (predecessor and successor at every level), rejects an
+//! equal `(key, seq)`, allocates and fills the node, then links it bottom-up: at each level it
+//! sets the node's link to the successor and compare-and-swaps the predecessor's link from the
+//! successor to the node (Release). When the CAS fails (another writer linked a node there),
+//! it searches the new splice at that level from the same predecessor and retries; at level 0
+//! it re-checks for an equal entry. Linking bottom-up keeps the invariant that a node linked at
+//! level `i` is linked at every level below.
+//!
+//! # Memory ordering
+//!
+//! A node's header, key, value and initial links are written before the Release CAS that links
+//! it at level 0; every link load on the read path is Acquire, so a reader that reaches a node
+//! sees it fully written. The list height is a hint read Relaxed: a reader that sees a new,
+//! larger height finds null links at the head and simply descends.
+
+#![expect(
+    unsafe_code,
+    reason = "nodes are variable-sized arena allocations reached through raw pointers"
+)]
+
+use core::alloc::Layout;
+use core::cmp::Ordering as CmpOrdering;
+use core::ptr;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use crossbeam_utils::CachePadded;
+
+use super::arena::{Arena, ALIGN};
+use super::rng::{hash_entry, tower_height};
+
+/// The maximum tower height. With p = 1/4 it keeps searches logarithmic up to about 4^20
+/// entries, far more than a memtable holds.
+pub const HEIGHT_MAX: usize = 20;
+
+/// The largest key or value (bytes): lengths are stored as `u32`.
+pub const LEN_MAX: usize = u32::MAX as usize;
+
+/// One entry, borrowed from the list's arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// The user key.
+    pub key: &'a [u8],
+    /// The sequence number (MVCC version).
+    pub seq: u64,
+    /// The value bytes (the concatenation of the parts given to [`SkipList::insert`]).
+    pub value: &'a [u8],
+}
+
+/// Returned by [`SkipList::insert`] when an entry with the same `(key, seq)` already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuplicateEntry;
+
+impl core::fmt::Display for DuplicateEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("an entry with the same key and sequence number already exists")
+    }
+}
+
+/// The fixed part of a node: level-0 link and header. The upper links lie below it, the key and
+/// value after it (see the module documentation). Only ever accessed through raw pointers
+/// derived from the arena allocation, never through a `&Node` spanning the whole node.
+#[repr(C)]
+struct Node {
+    next0: AtomicPtr<Node>,
+    seq: u64,
+    key_len: u32,
+    value_len: u32,
+}
+
+type Link = AtomicPtr<Node>;
+
+/// Test-only counters of the contended insert paths, so the tests can check they ran.
+#[cfg(test)]
+static CAS_RETRIES: AtomicUsize = AtomicUsize::new(0);
+#[cfg(test)]
+static LATE_DUPLICATES: AtomicUsize = AtomicUsize::new(0);
+
+const LINK_BYTES: usize = core::mem::size_of::<Link>();
+const NODE_BYTES: usize = core::mem::size_of::<Node>();
+const _: () = assert!(NODE_BYTES == 24 && NODE_BYTES % ALIGN == 0);
+const _: () = assert!(core::mem::align_of::<Node>() <= ALIGN && LINK_BYTES % ALIGN == 0);
+
+/// The link of `node` at `level`.
+///
+/// # Safety
+/// `node` is a node of this list (or the head) with a height above `level`, whose links were
+/// initialized (it was published, or is being built by the caller).
+#[inline(always)]
+unsafe fn link<'a>(node: *mut Node, level: usize) -> &'a Link {
+    // SAFETY: per the contract, the link lies in the node's allocation, is initialized and
+    // lives as long as the arena; it is only accessed atomically.
+    unsafe { &*node.cast::<Link>().sub(level) }
+}
+
+/// The key of a published node.
+///
+/// # Safety
+/// `node` is a fully written node of a list that outlives `'a`.
+#[inline(always)]
+unsafe fn node_key<'a>(node: *mut Node) -> &'a [u8] {
+    // SAFETY: the key bytes follow the header in the node's allocation; they were written
+    // before the node was published and are never written again.
+    unsafe {
+        let len = (*node).key_len as usize;
+        core::slice::from_raw_parts(node.cast::<u8>().add(NODE_BYTES), len)
+    }
+}
+
+/// The entry held by a published node.
+///
+/// # Safety
+/// As for [`node_key`].
+#[inline]
+unsafe fn node_entry<'a>(node: *mut Node) -> Entry<'a> {
+    // SAFETY: header, key and value were written before publication and are immutable; the
+    // value follows the key in the same allocation.
+    unsafe {
+        let key = node_key(node);
+        let value_start = node.cast::<u8>().add(NODE_BYTES + key.len());
+        let value = core::slice::from_raw_parts(value_start, (*node).value_len as usize);
+        Entry {
+            key,
+            seq: (*node).seq,
+            value,
+        }
+    }
+}
+
+/// Compares the entry of `node` with `(key, seq)` in internal order.
+///
+/// # Safety
+/// As for [`node_key`].
+#[inline(always)]
+unsafe fn compare(node: *mut Node, key: &[u8], seq: u64) -> CmpOrdering {
+    // SAFETY: forwarded contract.
+    let (node_key, node_seq) = unsafe { (node_key(node), (*node).seq) };
+    match node_key.cmp(key) {
+        CmpOrdering::Equal => seq.cmp(&node_seq),
+        order => order,
+    }
+}
+
+/// A concurrent insert-only skiplist of `(key, seq) -> value` entries stored in an arena.
+/// `Send + Sync`: insert and read through `&self` from any number of threads.
+pub struct SkipList {
+    /// The head node: height [`HEIGHT_MAX`], empty key, never compared.
+    head: NonNull<Node>,
+    arena: Arena,
+    seed: u64,
+    /// The highest tower linked (or being linked) so far; a hint that only grows.
+    height: AtomicUsize,
+    /// The number of entries; on its own cache line as every insert bumps it.
+    len: CachePadded<AtomicUsize>,
+}
+
+// SAFETY: the list owns its arena; the raw head pointer only points into it. Nodes are
+// immutable after publication except for their atomic links, so sharing or moving the list
+// between threads is as safe as sharing its `Arena` (Send + Sync) and atomics.
+unsafe impl Send for SkipList {}
+// SAFETY: see `Send`: every mutation through `&self` is an atomic operation or happens on a
+// node not yet published.
+unsafe impl Sync for SkipList {}
+
+/// The predecessor and successor of a position at every level.
+struct Splice {
+    prev: [*mut Node; HEIGHT_MAX],
+    next: [*mut Node; HEIGHT_MAX],
+}
+
+impl SkipList {
+    /// An empty list. `seed` seeds tower heights; `arena_block_bytes` sizes the arena blocks
+    /// (e.g. 1 MiB; small values such as 4 KiB work too, see [`Arena::new`]).
+    pub fn new(seed: u64, arena_block_bytes: usize) -> Self {
+        let arena = Arena::new(arena_block_bytes);
+        let head = alloc_node(&arena, HEIGHT_MAX, b"", 0, &[], 0);
+        SkipList {
+            head,
+            arena,
+            seed,
+            height: AtomicUsize::new(1),
+            len: CachePadded::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Inserts `(key, seq)` with the concatenation of `value_parts` as its value.
+    ///
+    /// Lock-free and callable concurrently from many threads. Returns [`DuplicateEntry`] (and
+    /// leaves the list unchanged) when an entry with the same `(key, seq)` exists; if that
+    /// entry was inserted concurrently, the node already allocated stays unused in the arena.
+    ///
+    /// # Panics
+    /// When the key or the value is longer than [`LEN_MAX`].
+    pub fn insert(
+        &self,
+        key: &[u8],
+        seq: u64,
+        value_parts: &[&[u8]],
+    ) -> Result<(), DuplicateEntry> {
+        let value_len = value_parts
+            .iter()
+            .try_fold(0usize, |n, p| n.checked_add(p.len()));
+        let value_len = value_len.filter(|&n| n <= LEN_MAX);
+        let Some(value_len) = value_len else {
+            panic!("skiplist value longer than LEN_MAX")
+        };
+        assert!(key.len() <= LEN_MAX, "skiplist key longer than LEN_MAX");
+
+        let height = tower_height(hash_entry(self.seed, key, seq), HEIGHT_MAX);
+        let list_height = self.raise_height(height);
+        let mut splice = Splice {
+            prev: [ptr::null_mut(); HEIGHT_MAX],
+            next: [ptr::null_mut(); HEIGHT_MAX],
+        };
+        let mut x = self.head.as_ptr();
+        for level in (0..list_height.max(height)).rev() {
+            let (prev, next) = self.find_splice_at(x, level, key, seq);
+            splice.prev[level] = prev;
+            splice.next[level] = next;
+            x = prev;
+        }
+        // SAFETY: `next` links come from published nodes of this list.
+        if !splice.next[0].is_null() && unsafe { compare(splice.next[0], key, seq) }.is_eq() {
+            return Err(DuplicateEntry);
+        }
+        let node = alloc_node(&self.arena, height, key, seq, value_parts, value_len).as_ptr();
+        for level in 0..height {
+            self.link_at(node, level, &mut splice, key, seq)?;
+        }
+        self.len.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Raises the list height hint to at least `height`; returns the height now in force.
+    #[inline]
+    fn raise_height(&self, height: usize) -> usize {
+        let mut current = self.height.load(Ordering::Relaxed);
+        while height > current {
+            match self.height.compare_exchange_weak(
+                current,
+                height,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return height,
+                Err(seen) => current = seen,
+            }
+        }
+        current
+    }
+
+    /// Links `node` at `level` between the splice's nodes, finding a new splice at that level
+    /// while other writers get in first. At level 0, an equal entry linked meanwhile makes the
+    /// insert fail.
+    #[inline]
+    fn link_at(
+        &self,
+        node: *mut Node,
+        level: usize,
+        splice: &mut Splice,
+        key: &[u8],
+        seq: u64,
+    ) -> Result<(), DuplicateEntry> {
+        loop {
+            let (prev, next) = (splice.prev[level], splice.next[level]);
+            // SAFETY: `node` has a height above `level` and is ours until linked at `level`:
+            // no other thread reads this link before the CAS below publishes the node here
+            // (bottom-up linking means nobody reaches it at `level` otherwise). `prev` is a
+            // node of this list with a height above `level` (it was found at `level`).
+            let won = unsafe {
+                link(node, level).store(next, Ordering::Relaxed);
+                link(prev, level)
+                    .compare_exchange(next, node, Ordering::Release, Ordering::Relaxed)
+                    .is_ok()
+            };
+            if won {
+                return Ok(());
+            }
+            #[cfg(test)]
+            CAS_RETRIES.fetch_add(1, Ordering::Relaxed);
+            // `prev` still sorts before the node: resume the search from it.
+            let (prev, next) = self.find_splice_at(prev, level, key, seq);
+            // SAFETY: `next` is a published node of this list (or null, checked first).
+            if level == 0 && !next.is_null() && unsafe { compare(next, key, seq) }.is_eq() {
+                #[cfg(test)]
+                LATE_DUPLICATES.fetch_add(1, Ordering::Relaxed);
+                return Err(DuplicateEntry);
+            }
+            splice.prev[level] = prev;
+            splice.next[level] = next;
+        }
+    }
+
+    /// Walks `level` from `start` (which sorts before `(key, seq)`) to the last node before
+    /// `(key, seq)`; returns it and its successor at that level (null at the end).
+    #[inline]
+    fn find_splice_at(
+        &self,
+        start: *mut Node,
+        level: usize,
+        key: &[u8],
+        seq: u64,
+    ) -> (*mut Node, *mut Node) {
+        let mut x = start;
+        loop {
+            // SAFETY: `x` is the head or a node reached at `level`, so its height exceeds
+            // `level`; `next` is published (Acquire pairs with the linking Release CAS).
+            let next = unsafe { link(x, level).load(Ordering::Acquire) };
+            if next.is_null() || unsafe { compare(next, key, seq) }.is_ge() {
+                return (x, next);
+            }
+            x = next;
+        }
+    }
+
+    /// The last node before `(key, seq)` in internal order (the head if none).
+    #[inline]
+    fn find_less(&self, key: &[u8], seq: u64) -> *mut Node {
+        let mut x = self.head.as_ptr();
+        let mut level = self.height.load(Ordering::Relaxed) - 1;
+        // The successor that was found not smaller at the level above: no need to compare it
+        // again one level down.
+        let mut known_not_less = ptr::null_mut();
+        loop {
+            // SAFETY: `x` is the head or was reached at `level` or above, so its height exceeds
+            // `level`; links are loaded with Acquire, so `next` is fully written.
+            let next = unsafe { link(x, level).load(Ordering::Acquire) };
+            let is_less = !next.is_null()
+                && next != known_not_less
+                // SAFETY: `next` is a published node of this list.
+                && unsafe { compare(next, key, seq) }.is_lt();
+            if is_less {
+                x = next;
+            } else if level == 0 {
+                return x;
+            } else {
+                known_not_less = next;
+                level -= 1;
+            }
+        }
+    }
+
+    /// The last node of the list (the head if the list is empty).
+    fn find_last(&self) -> *mut Node {
+        let mut x = self.head.as_ptr();
+        let mut level = self.height.load(Ordering::Relaxed) - 1;
+        loop {
+            // SAFETY: as in `find_less`.
+            let next = unsafe { link(x, level).load(Ordering::Acquire) };
+            if !next.is_null() {
+                x = next;
+            } else if level == 0 {
+                return x;
+            } else {
+                level -= 1;
+            }
+        }
+    }
+
+    /// The newest entry of `key` with a sequence number `<= seq`, if any.
+    pub fn get(&self, key: &[u8], seq: u64) -> Option<Entry<'_>> {
+        let mut it = self.iter();
+        it.seek(key, seq);
+        it.entry().filter(|e| e.key == key)
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether the list holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held: the bytes the arena reserved (nodes, keys, values, block headers and the
+    /// unused tail of the current block). Grows in steps of about one arena block.
+    pub fn memory_bytes(&self) -> usize {
+        self.arena.memory_bytes()
+    }
+
+    /// A cursor over the list, not positioned (not valid) until a seek.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            list: self,
+            node: ptr::null_mut(),
+        }
+    }
+}
+
+impl core::fmt::Debug for SkipList {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SkipList")
+            .field("len", &self.len())
+            .field("height", &self.height.load(Ordering::Relaxed))
+            .field("memory_bytes", &self.memory_bytes())
+            .finish()
+    }
+}
+
+/// Allocates a node of `height` in `arena` and writes its header, null links, key and value.
+/// The node is not published.
+fn alloc_node(
+    arena: &Arena,
+    height: usize,
+    key: &[u8],
+    seq: u64,
+    value_parts: &[&[u8]],
+    value_len: usize,
+) -> NonNull<Node> {
+    debug_assert!((1..=HEIGHT_MAX).contains(&height));
+    let upper_bytes = (height - 1) * LINK_BYTES;
+    let size = (upper_bytes + NODE_BYTES)
+        .checked_add(key.len())
+        .and_then(|n| n.checked_add(value_len));
+    let layout = size.and_then(|n| Layout::from_size_align(n, ALIGN).ok());
+    let Some(layout) = layout else {
+        panic!("skiplist node too large")
+    };
+    let base = arena.allocate(layout).as_ptr();
+    // SAFETY: `base .. base + size` is a fresh, exclusive, 8-aligned arena range: the links
+    // (below the node pointer), the header and the key and value bytes all lie inside it and
+    // are written before the node is published. `key_len`/`value_len` fit `u32` (checked by
+    // the caller against LEN_MAX).
+    unsafe {
+        let node = base.add(upper_bytes).cast::<Node>();
+        for level in 1..height {
+            node.cast::<Link>()
+                .sub(level)
+                .write(AtomicPtr::new(ptr::null_mut()));
+        }
+        node.write(Node {
+            next0: AtomicPtr::new(ptr::null_mut()),
+            seq,
+            key_len: key.len() as u32,
+            value_len: value_len as u32,
+        });
+        let mut dst = node.cast::<u8>().add(NODE_BYTES);
+        ptr::copy_nonoverlapping(key.as_ptr(), dst, key.len());
+        dst = dst.add(key.len());
+        for part in value_parts {
+            ptr::copy_nonoverlapping(part.as_ptr(), dst, part.len());
+            dst = dst.add(part.len());
+        }
+        NonNull::new_unchecked(node)
+    }
+}
+
+/// A cursor over a [`SkipList`] in internal order: key ascending, then sequence descending.
+///
+/// It sees the entries inserted before each positioning or step (and possibly some inserted
+/// concurrently). Stepping (`next`/`prev`) a cursor that is not valid leaves it not valid.
+#[derive(Clone)]
+pub struct Iter<'a> {
+    list: &'a SkipList,
+    /// The current node; null when not valid. Never the head.
+    node: *mut Node,
+}
+
+// SAFETY: an `Iter` is a shared borrow of the list plus a pointer to one of its immutable
+// published nodes: as thread-safe as `&SkipList`.
+unsafe impl Send for Iter<'_> {}
+// SAFETY: see `Send`; `&Iter` allows only reads.
+unsafe impl Sync for Iter<'_> {}
+
+impl<'a> Iter<'a> {
+    /// Whether the cursor is at an entry.
+    pub fn valid(&self) -> bool {
+        !self.node.is_null()
+    }
+
+    /// The entry at the cursor; `None` when not valid.
+    pub fn entry(&self) -> Option<Entry<'a>> {
+        // SAFETY: a non-null `node` is a published node of `self.list`, which outlives 'a.
+        (!self.node.is_null()).then(|| unsafe { node_entry(self.node) })
+    }
+
+    /// Positions at the first entry `>= (key, seq)` in internal order: the first entry whose
+    /// key is greater than `key`, or whose key equals `key` and whose seq is `<= seq`. If that
+    /// entry's key is `key`, it is the newest version of `key` visible at snapshot `seq`.
+    pub fn seek(&mut self, key: &[u8], seq: u64) {
+        let prev = self.list.find_less(key, seq);
+        // SAFETY: `prev` is the head or a published node; both have a level-0 link.
+        self.node = unsafe { link(prev, 0).load(Ordering::Acquire) };
+    }
+
+    /// Positions at the last entry strictly `< (key, seq)` in internal order: the last entry
+    /// whose key is less than `key`, or whose key equals `key` and whose seq is `> seq`.
+    /// Not valid if there is none.
+    ///
+    /// For a reverse scan that includes every version of `key`, use `seek_for_prev(key, 0)`
+    /// and then check an entry `(key, 0)` separately, or seek to the successor key instead.
+    pub fn seek_for_prev(&mut self, key: &[u8], seq: u64) {
+        self.set_unless_head(self.list.find_less(key, seq));
+    }
+
+    /// Positions at the first entry (not valid if the list is empty).
+    pub fn seek_to_first(&mut self) {
+        // SAFETY: the head's links are initialized.
+        self.node = unsafe { link(self.list.head.as_ptr(), 0).load(Ordering::Acquire) };
+    }
+
+    /// Positions at the last entry (not valid if the list is empty).
+    pub fn seek_to_last(&mut self) {
+        self.set_unless_head(self.list.find_last());
+    }
+
+    /// Moves to the next entry (not valid past the last one).
+    pub fn next(&mut self) {
+        if !self.node.is_null() {
+            // SAFETY: `node` is a published node of the list.
+            self.node = unsafe { link(self.node, 0).load(Ordering::Acquire) };
+        }
+    }
+
+    /// Moves to the previous entry (not valid before the first one). Costs a search from the
+    /// head, O(log n), as the nodes have no backward links.
+    pub fn prev(&mut self) {
+        if !self.node.is_null() {
+            // SAFETY: `node` is a published node of the list.
+            let Entry { key, seq, .. } = unsafe { node_entry(self.node) };
+            self.set_unless_head(self.list.find_less(key, seq));
+        }
+    }
+
+    fn set_unless_head(&mut self, node: *mut Node) {
+        self.node = if node == self.list.head.as_ptr() {
+            ptr::null_mut()
+        } else {
+            node
+        };
+    }
+}
+
+impl core::fmt::Debug for Iter<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Iter")
+            .field("entry", &self.entry())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use crate::memtable::rng::Rng;
+    use alloc::collections::BTreeMap;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    type Model = BTreeMap<(Vec<u8>, core::cmp::Reverse<u64>), Vec<u8>>;
+
+    fn owned(e: Entry<'_>) -> (Vec<u8>, u64, Vec<u8>) {
+        (e.key.to_vec(), e.seq, e.value.to_vec())
+    }
+
+    fn forward(list: &SkipList) -> Vec<(Vec<u8>, u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut it = list.iter();
+        it.seek_to_first();
+        while let Some(e) = it.entry() {
+            out.push(owned(e));
+            it.next();
+        }
+        out
+    }
+
+    fn backward(list: &SkipList) -> Vec<(Vec<u8>, u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut it = list.iter();
+        it.seek_to_last();
+        while let Some(e) = it.entry() {
+            out.push(owned(e));
+            it.prev();
+        }
+        out.reverse();
+        out
+    }
+
+    fn model_entries(model: &Model) -> Vec<(Vec<u8>, u64, Vec<u8>)> {
+        model
+            .iter()
+            .map(|((k, s), v)| (k.clone(), s.0, v.clone()))
+            .collect()
+    }
+
+    /// The `(key, seq)` of the nodes linked at `level`, in order.
+    fn level_entries(list: &SkipList, level: usize) -> Vec<(Vec<u8>, u64)> {
+        let mut out = Vec::new();
+        // SAFETY: walking published links of a list nobody writes during the walk.
+        unsafe {
+            let mut x = link(list.head.as_ptr(), level).load(Ordering::Acquire);
+            while !x.is_null() {
+                let e = node_entry(x);
+                out.push((e.key.to_vec(), e.seq));
+                x = link(x, level).load(Ordering::Acquire);
+            }
+        }
+        out
+    }
+
+    fn at(it: &Iter<'_>) -> Option<(Vec<u8>, u64)> {
+        it.entry().map(|e| (e.key.to_vec(), e.seq))
+    }
+
+    fn small(n: usize, miri_n: usize) -> usize {
+        if cfg!(miri) {
+            miri_n
+        } else {
+            n
+        }
+    }
+
+    #[test]
+    fn send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<SkipList>();
+        check::<Iter<'_>>();
+        check::<Arena>();
+    }
+
+    #[test]
+    fn empty_list() {
+        let list = SkipList::new(1, 4096);
+        assert!(list.is_empty());
+        assert_eq!(list.len(), 0);
+        assert!(list.get(b"a", u64::MAX).is_none());
+        let mut it = list.iter();
+        assert!(!it.valid() && it.entry().is_none());
+        it.seek_to_first();
+        assert!(!it.valid());
+        it.seek_to_last();
+        assert!(!it.valid());
+        it.seek(b"", u64::MAX);
+        assert!(!it.valid());
+        it.seek_for_prev(b"zzz", 0);
+        assert!(!it.valid());
+        it.next();
+        it.prev();
+        assert!(!it.valid());
+    }
+
+    #[test]
+    fn order_is_key_ascending_then_seq_descending() {
+        let list = SkipList::new(2, 4096);
+        for (k, s) in [
+            (&b"b"[..], 1),
+            (b"a", 1),
+            (b"b", 3),
+            (b"ab", 0),
+            (b"a", 7),
+            (b"b", 2),
+        ] {
+            list.insert(k, s, &[b"v"]).unwrap();
+        }
+        let got: Vec<_> = forward(&list).into_iter().map(|(k, s, _)| (k, s)).collect();
+        let want: Vec<(Vec<u8>, u64)> = vec![
+            (b"a".to_vec(), 7),
+            (b"a".to_vec(), 1),
+            (b"ab".to_vec(), 0),
+            (b"b".to_vec(), 3),
+            (b"b".to_vec(), 2),
+            (b"b".to_vec(), 1),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(backward(&list), forward(&list));
+        assert_eq!(list.len(), 6);
+    }
+
+    #[test]
+    fn duplicates_are_rejected() {
+        let list = SkipList::new(3, 4096);
+        list.insert(b"k", 5, &[b"first"]).unwrap();
+        assert_eq!(list.insert(b"k", 5, &[b"second"]), Err(DuplicateEntry));
+        list.insert(b"k", 4, &[b"older"]).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.get(b"k", 5).unwrap().value, b"first");
+        assert_eq!(list.get(b"k", 4).unwrap().value, b"older");
+    }
+
+    #[test]
+    fn seeks_at_the_edges() {
+        let list = SkipList::new(4, 4096);
+        for (k, s) in [(&b"b"[..], 5), (b"b", 2), (b"d", 9)] {
+            list.insert(k, s, &[k]).unwrap();
+        }
+        let mut it = list.iter();
+        let e = |k: &[u8], s: u64| Some((k.to_vec(), s));
+
+        it.seek(b"a", 0); // before the first key
+        assert_eq!(at(&it), e(b"b", 5));
+        it.seek(b"b", u64::MAX);
+        assert_eq!(at(&it), e(b"b", 5));
+        it.seek(b"b", 5);
+        assert_eq!(at(&it), e(b"b", 5));
+        it.seek(b"b", 4); // newest version visible at 4
+        assert_eq!(at(&it), e(b"b", 2));
+        it.seek(b"b", 1); // no version of b visible: next key
+        assert_eq!(at(&it), e(b"d", 9));
+        it.seek(b"c", 0);
+        assert_eq!(at(&it), e(b"d", 9));
+        it.seek(b"d", 8); // after the last entry
+        assert!(!it.valid());
+        it.seek(b"e", u64::MAX);
+        assert!(!it.valid());
+
+        it.seek_for_prev(b"a", 0); // before the first entry
+        assert!(!it.valid());
+        it.seek_for_prev(b"b", 5); // strictly before (b, 5)
+        assert!(!it.valid());
+        it.seek_for_prev(b"b", 4);
+        assert_eq!(at(&it), e(b"b", 5));
+        it.seek_for_prev(b"b", 0);
+        assert_eq!(at(&it), e(b"b", 2));
+        it.seek_for_prev(b"c", u64::MAX);
+        assert_eq!(at(&it), e(b"b", 2));
+        it.seek_for_prev(b"d", 9);
+        assert_eq!(at(&it), e(b"b", 2));
+        it.seek_for_prev(b"d", 8);
+        assert_eq!(at(&it), e(b"d", 9));
+        it.seek_for_prev(b"zz", 0);
+        assert_eq!(at(&it), e(b"d", 9));
+
+        it.seek_to_first();
+        assert_eq!(at(&it), e(b"b", 5));
+        it.prev();
+        assert!(!it.valid());
+        it.prev();
+        assert!(!it.valid());
+        it.seek_to_last();
+        assert_eq!(at(&it), e(b"d", 9));
+        it.next();
+        assert!(!it.valid());
+        it.next();
+        assert!(!it.valid());
+        it.seek_to_last();
+        it.prev();
+        assert_eq!(at(&it), e(b"b", 2));
+        let copy = it.clone();
+        it.next();
+        assert_eq!(at(&copy), e(b"b", 2));
+        assert_eq!(at(&it), e(b"d", 9));
+    }
+
+    #[test]
+    fn empty_keys_empty_values_and_value_parts() {
+        let list = SkipList::new(5, 4096);
+        list.insert(b"", 1, &[]).unwrap();
+        list.insert(b"", 2, &[b"", b""]).unwrap();
+        list.insert(b"k", 1, &[b"head", b"", b"er", b"value"])
+            .unwrap();
+        assert_eq!(list.insert(b"", 1, &[b"x"]), Err(DuplicateEntry));
+        let all = forward(&list);
+        assert_eq!(all[0], (vec![], 2, vec![]));
+        assert_eq!(all[1], (vec![], 1, vec![]));
+        assert_eq!(all[2], (b"k".to_vec(), 1, b"headervalue".to_vec()));
+        let mut it = list.iter();
+        it.seek(b"", u64::MAX);
+        assert_eq!(at(&it), Some((vec![], 2)));
+        it.seek_for_prev(b"", 2);
+        assert!(!it.valid());
+    }
+
+    #[test]
+    fn large_values_and_memory_accounting() {
+        let block = 4096;
+        let list = SkipList::new(6, block);
+        let after_new = list.memory_bytes();
+        assert!(after_new > 0);
+        let big: Vec<u8> = (0..3 * block).map(|i| i as u8).collect();
+        list.insert(b"big", 1, &[&big[..10], &big[10..]]).unwrap();
+        assert!(list.memory_bytes() >= after_new + big.len());
+        let key = vec![7u8; 2 * block];
+        list.insert(&key, 1, &[b"v"]).unwrap();
+        let mut last = list.memory_bytes();
+        let mut grew = 0;
+        for i in 0..small(2_000, 200u32 as usize) as u32 {
+            list.insert(&i.to_be_bytes(), 0, &[&[0u8; 40]]).unwrap();
+            let now = list.memory_bytes();
+            assert!(now >= last);
+            grew += usize::from(now > last);
+            last = now;
+        }
+        assert!(grew >= 2, "memory did not grow with the inserts");
+        assert_eq!(list.get(b"big", 1).unwrap().value, &big[..]);
+        assert_eq!(list.get(&key, 1).unwrap().value, b"v");
+    }
+
+    #[test]
+    fn matches_a_btreemap_model() {
+        let mut rng = Rng::new(0x5eed);
+        let list = SkipList::new(rng.next_u64(), 1024);
+        let mut model = Model::new();
+        let n = small(5_000, 300);
+        for _ in 0..n {
+            let key_len = rng.below(4) as usize;
+            let key: Vec<u8> = (0..key_len).map(|_| b'a' + rng.below(4) as u8).collect();
+            let seq = rng.below(8);
+            let value: Vec<u8> = (0..rng.below(20)).map(|_| rng.next_u64() as u8).collect();
+            let expect_new = !model.contains_key(&(key.clone(), core::cmp::Reverse(seq)));
+            let got = list.insert(&key, seq, &[&value]);
+            assert_eq!(got.is_ok(), expect_new);
+            if expect_new {
+                model.insert((key, core::cmp::Reverse(seq)), value);
+            }
+        }
+        assert_eq!(list.len(), model.len());
+        let want = model_entries(&model);
+        assert_eq!(forward(&list), want);
+        assert_eq!(backward(&list), want);
+
+        for _ in 0..small(2_000, 100) {
+            let key: Vec<u8> = (0..rng.below(4))
+                .map(|_| b'a' + rng.below(5) as u8)
+                .collect();
+            let seq = rng.below(10);
+            let target = (key.clone(), core::cmp::Reverse(seq));
+            let mut it = list.iter();
+            it.seek(&key, seq);
+            let want_ge = model
+                .range(target.clone()..)
+                .next()
+                .map(|((k, s), _)| (k.clone(), s.0));
+            assert_eq!(at(&it), want_ge);
+            it.seek_for_prev(&key, seq);
+            let want_lt = model
+                .range(..target)
+                .next_back()
+                .map(|((k, s), _)| (k.clone(), s.0));
+            assert_eq!(at(&it), want_lt);
+            let visible = list.get(&key, seq).map(|e| (e.key.to_vec(), e.seq));
+            assert_eq!(visible, want_ge.filter(|(k, _)| *k == key));
+        }
+    }
+
+    #[test]
+    fn same_seed_same_towers_in_any_order() {
+        let n = small(2_000, 150) as u32;
+        let mut keys: Vec<u32> = (0..n).collect();
+        let a = SkipList::new(11, 4096);
+        for k in &keys {
+            a.insert(&k.to_be_bytes(), u64::from(*k % 3), &[]).unwrap();
+        }
+        let mut rng = Rng::new(1);
+        for i in (1..keys.len()).rev() {
+            keys.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let b = SkipList::new(11, 4096);
+        for k in &keys {
+            b.insert(&k.to_be_bytes(), u64::from(*k % 3), &[]).unwrap();
+        }
+        let c = SkipList::new(12, 4096);
+        for k in &keys {
+            c.insert(&k.to_be_bytes(), u64::from(*k % 3), &[]).unwrap();
+        }
+        assert_eq!(
+            a.height.load(Ordering::Relaxed),
+            b.height.load(Ordering::Relaxed)
+        );
+        for level in 0..HEIGHT_MAX {
+            assert_eq!(
+                level_entries(&a, level),
+                level_entries(&b, level),
+                "level {level}"
+            );
+        }
+        assert_ne!(level_entries(&a, 1), level_entries(&c, 1));
+        // Roughly a quarter of the nodes reach level 1.
+        let share = level_entries(&a, 1).len() as f64 / f64::from(n);
+        assert!((0.15..0.35).contains(&share), "level 1 share {share}");
+        // Every level is sorted and a subsequence of the level below.
+        for level in 1..HEIGHT_MAX {
+            let upper = level_entries(&a, level);
+            let lower = level_entries(&a, level - 1);
+            let mut rest = lower.iter();
+            assert!(upper.iter().all(|e| rest.any(|l| l == e)));
+        }
+    }
+
+    /// One round of writers on overlapping keys and the same `(key, seq)`, with a reader.
+    fn concurrent_round(seed: u64, threads: u64, per_thread: u64) {
+        let list = SkipList::new(seed, 1024);
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let list = &list;
+                s.spawn(move || {
+                    for i in 0..per_thread {
+                        // Overlapping keys, disjoint seqs per thread.
+                        let key = (i / 2).to_be_bytes();
+                        list.insert(&key, i * threads + t, &[&t.to_le_bytes()])
+                            .unwrap();
+                        // The same (key, seq) from every thread: exactly one wins.
+                        let _ = list.insert(b"shared", i, &[b"x"]);
+                    }
+                });
+            }
+            let list = &list;
+            s.spawn(move || {
+                for _ in 0..4 {
+                    let all = forward(list);
+                    assert!(all.windows(2).all(|w| (&w[0].0, core::cmp::Reverse(w[0].1))
+                        < (&w[1].0, core::cmp::Reverse(w[1].1))));
+                }
+            });
+        });
+        assert_eq!(list.len() as u64, threads * per_thread + per_thread);
+        let all = forward(&list);
+        assert_eq!(all.len(), list.len());
+        assert_eq!(backward(&list), all);
+        for t in 0..threads {
+            for i in 0..per_thread {
+                let e = list.get(&(i / 2).to_be_bytes(), i * threads + t).unwrap();
+                assert_eq!((e.seq, e.value), (i * threads + t, &t.to_le_bytes()[..]));
+            }
+        }
+        for i in 0..per_thread {
+            assert_eq!(list.get(b"shared", i).unwrap().seq, i);
+        }
+    }
+
+    #[test]
+    fn concurrent_inserts_and_reads() {
+        // Repeat until both contended paths (a lost CAS, an equal entry linked by another
+        // thread meanwhile) have run, so the tests exercise them; bounded.
+        let per_thread = small(2_000, 40) as u64;
+        for round in 0..small(50, 8) as u64 {
+            concurrent_round(13 + round, 3, per_thread);
+            let retries = CAS_RETRIES.load(Ordering::Relaxed);
+            let late = LATE_DUPLICATES.load(Ordering::Relaxed);
+            if retries > 0 && late > 0 {
+                return;
+            }
+        }
+        panic!("the contended insert paths never ran");
+    }
+}

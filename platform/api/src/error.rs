@@ -51,12 +51,20 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with a static context (e.g. the operation that failed).
     pub const fn new(kind: ErrorKind, context: &'static str) -> Self {
-        Error { kind, os_code: None, context }
+        Error {
+            kind,
+            os_code: None,
+            context,
+        }
     }
 
     /// An error carrying the raw operating-system error code.
     pub const fn with_os_code(kind: ErrorKind, os_code: i32, context: &'static str) -> Self {
-        Error { kind, os_code: Some(os_code), context }
+        Error {
+            kind,
+            os_code: Some(os_code),
+            context,
+        }
     }
 
     /// The kind of the error.

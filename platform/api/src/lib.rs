@@ -12,7 +12,19 @@
 //!
 //! Implementations live in their own crates: `ppdb-platform-std` (the operating system) and
 //! `ppdb-platform-sim` (a deterministic simulator with fault injection). Both must pass the
-//! conformance suites of the `testing` feature ([`conformance`]).
+//! conformance suite of the `testing` feature (`conformance`).
+//!
+//! ## Durability contract, in short
+//!
+//! The full text heads `src/fs.rs`; `docs/platform.md` explains the choices.
+//!
+//! - Writes are visible at once; they survive a crash only once [`File::sync_data`] returned
+//!   `Ok`. Unsynced data comes back old, new or torn, per [`SECTOR_SIZE`] block; untouched
+//!   blocks keep their synced bytes.
+//! - Creating, removing and renaming files survive a crash only once [`FileSystem::sync_dir`]
+//!   of the parent returned `Ok`; until then each change may be undone on its own. A rename is
+//!   atomic: a durable target names the old or the new file, never nothing.
+//! - A failed sync leaves everything since the last successful one in an unknown state.
 //!
 //! This crate is `#![no_std]` + `alloc`, so that the engine can run on a target with no operating
 //! system, given an implementation of these traits.
@@ -28,7 +40,7 @@ mod time;
 pub mod conformance;
 
 pub use error::{Error, ErrorKind, Result};
-pub use fs::{parent_dir, validate_path, File, FileSystem, OpenMode};
+pub use fs::{parent_dir, validate_path, File, FileSystem, OpenMode, SECTOR_SIZE};
 pub use time::{Clock, Instant};
 
 pub use core::time::Duration;

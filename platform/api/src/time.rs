@@ -30,7 +30,9 @@ impl Instant {
     /// `self + d`, saturating at the end of time.
     pub fn saturating_add(self, d: Duration) -> Instant {
         let add = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        Instant { nanos: self.nanos.saturating_add(add) }
+        Instant {
+            nanos: self.nanos.saturating_add(add),
+        }
     }
 }
 

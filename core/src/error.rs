@@ -1,0 +1,69 @@
+//! The crate's error type.
+
+use core::fmt;
+
+/// Everything that can go wrong in the engine.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// An optimistic transaction (or a compare-and-swap) lost against a concurrent commit: a key
+    /// it wrote (or, when serializable, read) changed after its snapshot. Retry it.
+    Conflict,
+    /// A key is empty or longer than the configured maximum.
+    InvalidKey {
+        /// The key's length in bytes.
+        len: usize,
+        /// The configured maximum (`Config::key_bytes_max`).
+        max: usize,
+    },
+    /// A value is longer than the configured maximum.
+    ValueTooLarge {
+        /// The value's length in bytes.
+        len: usize,
+        /// The configured maximum (`Config::value_bytes_max`).
+        max: usize,
+    },
+    /// A write batch holds more operations than the configured maximum.
+    BatchTooLarge {
+        /// The batch's number of operations.
+        ops: usize,
+        /// The configured maximum (`Config::batch_ops_max`).
+        max: usize,
+    },
+    /// The configuration is invalid; the message says which field and why.
+    InvalidConfig(&'static str),
+    /// The platform (file system, clock) failed.
+    Platform(ppdb_platform::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Conflict => f.write_str("transaction conflict: a concurrent commit won"),
+            Error::InvalidKey { len, max } => {
+                write!(f, "invalid key: {len} bytes (keys must be 1..={max} bytes)")
+            }
+            Error::ValueTooLarge { len, max } => {
+                write!(f, "value too large: {len} bytes (maximum {max})")
+            }
+            Error::BatchTooLarge { ops, max } => {
+                write!(f, "write batch too large: {ops} operations (maximum {max})")
+            }
+            Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
+            Error::Platform(e) => write!(f, "platform error: {e}"),
+        }
+    }
+}
+
+impl From<ppdb_platform::Error> for Error {
+    fn from(e: ppdb_platform::Error) -> Self {
+        Error::Platform(e)
+    }
+}
+
+// `core::error::Error` is `std::error::Error`: implemented without the `std` feature, so that
+// feature only switches the lock shim.
+impl core::error::Error for Error {}
+
+/// The result type of the engine.
+pub type Result<T> = core::result::Result<T, Error>;

@@ -1,0 +1,172 @@
+//! The merged run: an immutable, compact, sorted array of versions.
+//!
+//! Frozen memtables are merged into a run (see `mvcc::merge`). A run stores its keys and values
+//! back to back in one byte buffer and a fixed-size descriptor per version, in internal order
+//! (user key ascending, sequence descending), so a point read is a binary search and a scan is
+//! a walk over the descriptors.
+
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+
+use super::{ValueKind, VersionRef};
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    data_off: usize,
+    key_len: u32,
+    value_len: u32,
+    seq: u64,
+    expire_at: u64,
+    flags: u32,
+    kind: ValueKind,
+}
+
+/// An immutable sorted run of versions.
+#[derive(Debug, Default)]
+pub struct Run {
+    slots: Vec<Slot>,
+    data: Vec<u8>,
+}
+
+/// Builds a [`Run`] from versions pushed in internal order.
+#[derive(Debug, Default)]
+pub struct RunBuilder {
+    run: Run,
+}
+
+impl RunBuilder {
+    /// An empty builder with room for about `versions` versions and `data_bytes` bytes.
+    pub fn with_capacity(versions: usize, data_bytes: usize) -> Self {
+        RunBuilder {
+            run: Run {
+                slots: Vec::with_capacity(versions),
+                data: Vec::with_capacity(data_bytes),
+            },
+        }
+    }
+
+    /// Appends a version; it must sort after the previous one in internal order.
+    pub fn push(&mut self, v: &VersionRef<'_>) {
+        if let Some(last) = self.run.slots.last() {
+            let last_key = self.run.key(last);
+            let order = compare_internal(last_key, last.seq, v.key, v.seq);
+            assert!(order == Ordering::Less, "run versions pushed out of order");
+        }
+        let key_len = u32::try_from(v.key.len()).unwrap_or(u32::MAX);
+        let value_len = u32::try_from(v.value.len()).unwrap_or(u32::MAX);
+        assert!(key_len as usize == v.key.len() && value_len as usize == v.value.len());
+        let data_off = self.run.data.len();
+        self.run.data.extend_from_slice(v.key);
+        self.run.data.extend_from_slice(v.value);
+        self.run.slots.push(Slot {
+            data_off,
+            key_len,
+            value_len,
+            seq: v.seq,
+            expire_at: v.expire_at,
+            flags: v.flags,
+            kind: v.kind,
+        });
+    }
+
+    /// Finishes the run, releasing spare capacity.
+    pub fn finish(mut self) -> Run {
+        self.run.slots.shrink_to_fit();
+        self.run.data.shrink_to_fit();
+        self.run
+    }
+}
+
+/// Internal-key order: user key ascending, then sequence descending.
+pub fn compare_internal(a_key: &[u8], a_seq: u64, b_key: &[u8], b_seq: u64) -> Ordering {
+    a_key.cmp(b_key).then(b_seq.cmp(&a_seq))
+}
+
+impl Run {
+    fn key(&self, s: &Slot) -> &[u8] {
+        &self.data[s.data_off..s.data_off + s.key_len as usize]
+    }
+
+    /// The version at `index` (in internal order).
+    pub fn version(&self, index: usize) -> Option<VersionRef<'_>> {
+        let s = self.slots.get(index)?;
+        let key_end = s.data_off + s.key_len as usize;
+        Some(VersionRef {
+            key: &self.data[s.data_off..key_end],
+            seq: s.seq,
+            kind: s.kind,
+            flags: s.flags,
+            expire_at: s.expire_at,
+            value: &self.data[key_end..key_end + s.value_len as usize],
+        })
+    }
+
+    /// The index of the first version `>= (key, seq)` in internal order (`len()` if none).
+    pub fn seek(&self, key: &[u8], seq: u64) -> usize {
+        self.slots
+            .partition_point(|s| compare_internal(self.key(s), s.seq, key, seq).is_lt())
+    }
+
+    /// The newest version of `key` with `seq <= snapshot_seq`, if any (tombstones included).
+    pub fn get(&self, key: &[u8], snapshot_seq: u64) -> Option<VersionRef<'_>> {
+        let v = self.version(self.seek(key, snapshot_seq))?;
+        (v.key == key).then_some(v)
+    }
+
+    /// The number of versions.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the run holds no version.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The bytes the run holds (descriptors and data).
+    pub fn memory_bytes(&self) -> usize {
+        self.slots.capacity() * core::mem::size_of::<Slot>() + self.data.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v<'a>(key: &'a [u8], seq: u64, value: &'a [u8]) -> VersionRef<'a> {
+        VersionRef {
+            key,
+            seq,
+            kind: ValueKind::Value,
+            flags: 0,
+            expire_at: 0,
+            value,
+        }
+    }
+
+    #[test]
+    fn build_seek_get() {
+        let mut b = RunBuilder::with_capacity(4, 64);
+        b.push(&v(b"a", 9, b"a9"));
+        b.push(&v(b"a", 2, b"a2"));
+        b.push(&v(b"c", 5, b"c5"));
+        let r = b.finish();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.get(b"a", 10).unwrap().value, b"a9");
+        assert_eq!(r.get(b"a", 8).unwrap().value, b"a2");
+        assert!(r.get(b"a", 1).is_none());
+        assert!(r.get(b"b", 100).is_none());
+        assert_eq!(r.seek(b"b", u64::MAX), 2);
+        assert_eq!(r.seek(b"z", 0), 3);
+        assert!(r.version(3).is_none());
+        assert!(r.memory_bytes() >= 6);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of order")]
+    fn out_of_order_push_panics() {
+        let mut b = RunBuilder::default();
+        b.push(&v(b"b", 1, b""));
+        b.push(&v(b"a", 1, b""));
+    }
+}

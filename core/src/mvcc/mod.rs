@@ -1,0 +1,737 @@
+//! Multi-version concurrency control: sequence numbers, the visible watermark, snapshots,
+//! write batches, optimistic transactions, and memtable rotation with garbage collection.
+//!
+//! ## Write path
+//!
+//! Every commit (a batch, a transaction, a read-modify-write) runs under one commit lock: it
+//! validates (transactions), takes the next sequence numbers, inserts its versions into the
+//! active memtable, then publishes the last sequence as *visible* with a release store. Readers
+//! load the visible sequence with acquire and ignore every version above it, so they never see
+//! half of a batch. Readers take no lock on the data: the skiplist reads are wait-free.
+//!
+//! ```text
+//!  writer:  lock commit ─ validate ─ seq = last+1.. ─ insert into active ─ visible = last ─ unlock
+//!  reader:  tables = current (Arc) ─ snap = visible ─ seek(key, snap) in active, frozen.., run
+//! ```
+//!
+//! ## Rotation and merge
+//!
+//! When the active memtable reaches `Config::memtable_bytes_max` it is frozen and a new one
+//! takes writes. Frozen memtables are merged with the run into a new run that keeps only what
+//! live snapshots and current readers can see ([`merge`]). The merge runs outside the commit
+//! lock; by default the writer that froze a memtable runs it (`Config::merge_inline`),
+//! otherwise the runtime calls [`Engine::maintain`].
+
+pub mod batch;
+pub(crate) mod merge;
+pub mod snapshot;
+pub mod txn;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::ops::{Bound, RangeBounds};
+use core::sync::atomic::Ordering;
+
+use crate::sync::AtomicU64;
+
+use crate::error::{Error, Result};
+use crate::memtable::rng::Rng;
+use crate::memtable::run::Run;
+use crate::memtable::{Memtable, ValueKind, VersionRef};
+use crate::sync::{Mutex, RwLock};
+use batch::{BatchOp, WriteBatch};
+pub use merge::MergeStats;
+use merge::{below_end, MergeCursor, SourceCursor};
+use snapshot::{Snapshot, SnapshotRegistry};
+use txn::{Isolation, Transaction};
+
+/// Engine configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The active memtable is frozen once it holds this many bytes.
+    pub memtable_bytes_max: usize,
+    /// The size of the memtable arena's blocks.
+    pub arena_block_bytes: usize,
+    /// Whether the writer that freezes a memtable also merges (otherwise call `maintain`).
+    pub merge_inline: bool,
+    /// Keys are 1..=this many bytes.
+    pub key_bytes_max: usize,
+    /// Values are at most this many bytes.
+    pub value_bytes_max: usize,
+    /// A write batch or transaction holds at most this many operations.
+    pub batch_ops_max: usize,
+    /// `transaction` retries a conflicting transaction at most this many times.
+    pub txn_retries_max: u32,
+    /// Seeds the skiplist heights (runs are reproducible from it).
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            memtable_bytes_max: 4 << 20,
+            arena_block_bytes: 256 << 10,
+            merge_inline: true,
+            key_bytes_max: 64 << 10,
+            value_bytes_max: 64 << 20,
+            batch_ops_max: 1 << 20,
+            txn_retries_max: 100,
+            seed: 0x5eed_0f_99db,
+        }
+    }
+}
+
+impl Config {
+    /// Checks the configuration.
+    pub fn validate(&self) -> Result<()> {
+        if self.memtable_bytes_max < 4096 {
+            return Err(Error::InvalidConfig(
+                "memtable_bytes_max must be at least 4096",
+            ));
+        }
+        if self.arena_block_bytes < 1024 || self.arena_block_bytes > self.memtable_bytes_max {
+            return Err(Error::InvalidConfig(
+                "arena_block_bytes must be in 1024..=memtable_bytes_max",
+            ));
+        }
+        if self.key_bytes_max == 0 || self.key_bytes_max > u32::MAX as usize / 2 {
+            return Err(Error::InvalidConfig("key_bytes_max must be in 1..=2^31"));
+        }
+        if self.value_bytes_max > u32::MAX as usize / 2 {
+            return Err(Error::InvalidConfig("value_bytes_max must be at most 2^31"));
+        }
+        if self.batch_ops_max == 0 {
+            return Err(Error::InvalidConfig("batch_ops_max must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// An item read from the engine (owned copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The value bytes.
+    pub value: Vec<u8>,
+    /// Opaque client flags.
+    pub flags: u32,
+    /// Unix time (seconds) of expiry; 0 means never.
+    pub expire_at: u64,
+    /// The version: the sequence number of the write (memcached's CAS unique).
+    pub seq: u64,
+}
+
+impl Item {
+    fn from_version(v: &VersionRef<'_>) -> Item {
+        Item {
+            value: v.value.to_vec(),
+            flags: v.flags,
+            expire_at: v.expire_at,
+            seq: v.seq,
+        }
+    }
+}
+
+/// A range of user keys for scans: built from `..`, `a..b`, `a..`, `..b`, `a..=b`, `..=b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRange<'a> {
+    /// The lower bound.
+    pub start: Bound<&'a [u8]>,
+    /// The upper bound.
+    pub end: Bound<&'a [u8]>,
+}
+
+impl<'a> KeyRange<'a> {
+    /// Every key.
+    pub const ALL: KeyRange<'static> = KeyRange {
+        start: Bound::Unbounded,
+        end: Bound::Unbounded,
+    };
+
+    /// The keys between two bounds.
+    pub fn new(start: Bound<&'a [u8]>, end: Bound<&'a [u8]>) -> Self {
+        KeyRange { start, end }
+    }
+
+    /// Whether `key` lies in the range.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        (self.start, self.end).contains(key)
+    }
+}
+
+macro_rules! key_range_from {
+    ($t:ty) => {
+        impl<'a> From<$t> for KeyRange<'a> {
+            fn from(r: $t) -> Self {
+                KeyRange {
+                    start: r.start_bound().cloned(),
+                    end: r.end_bound().cloned(),
+                }
+            }
+        }
+    };
+}
+key_range_from!(core::ops::Range<&'a [u8]>);
+key_range_from!(core::ops::RangeFrom<&'a [u8]>);
+key_range_from!(core::ops::RangeTo<&'a [u8]>);
+key_range_from!(core::ops::RangeInclusive<&'a [u8]>);
+key_range_from!(core::ops::RangeToInclusive<&'a [u8]>);
+key_range_from!((Bound<&'a [u8]>, Bound<&'a [u8]>));
+
+impl From<core::ops::RangeFull> for KeyRange<'_> {
+    fn from(_: core::ops::RangeFull) -> Self {
+        KeyRange::ALL
+    }
+}
+
+/// Counters and gauges of the engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// The last published (visible) sequence number.
+    pub seq_visible: u64,
+    /// Bytes held by memtables and the run.
+    pub memory_bytes: usize,
+    /// Versions in the active memtable.
+    pub active_versions: usize,
+    /// Frozen memtables waiting for a merge.
+    pub frozen_memtables: usize,
+    /// Versions in the merged run.
+    pub run_versions: usize,
+    /// Live snapshot handles.
+    pub snapshots_live: usize,
+    /// Memtables frozen so far.
+    pub rotations: u64,
+    /// Merges run so far.
+    pub merges: u64,
+    /// Versions dropped by merges so far.
+    pub versions_dropped: u64,
+    /// Transactions (and compare-and-swaps) that failed with a conflict.
+    pub conflicts: u64,
+}
+
+/// The sources of the engine at one moment: swapped as a whole (copy on write).
+#[derive(Debug)]
+pub(crate) struct Tables {
+    pub(crate) active: Arc<Memtable>,
+    /// Newest first.
+    pub(crate) frozen: Vec<Arc<Memtable>>,
+    pub(crate) run: Arc<Run>,
+}
+
+impl Tables {
+    /// The newest version of `key` at or below `seq`, across all sources.
+    pub(crate) fn get(&self, key: &[u8], seq: u64) -> Option<VersionRef<'_>> {
+        if let Some(v) = self.active.get(key, seq) {
+            return Some(v);
+        }
+        for m in &self.frozen {
+            if let Some(v) = m.get(key, seq) {
+                return Some(v);
+            }
+        }
+        self.run.get(key, seq)
+    }
+
+    pub(crate) fn cursor(&self) -> MergeCursor<'_> {
+        let mut sources = Vec::with_capacity(self.frozen.len() + 2);
+        sources.push(SourceCursor::memtable(&self.active));
+        sources.extend(self.frozen.iter().map(|m| SourceCursor::memtable(m)));
+        sources.push(SourceCursor::run(&self.run));
+        MergeCursor::new(sources)
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.active.memory_bytes()
+            + self.frozen.iter().map(|m| m.memory_bytes()).sum::<usize>()
+            + self.run.memory_bytes()
+    }
+}
+
+/// State guarded by the commit lock.
+#[derive(Debug)]
+struct CommitState {
+    seq_last: u64,
+    memtable_next_id: u64,
+    rng: Rng,
+}
+
+/// The in-memory MVCC engine. Time (`now`, unix seconds) is passed in by the caller.
+pub struct Engine {
+    config: Config,
+    tables: RwLock<Arc<Tables>>,
+    commit: Mutex<CommitState>,
+    merge_lock: Mutex<()>,
+    seq_visible: AtomicU64,
+    snapshots: SnapshotRegistry,
+    rotations: AtomicU64,
+    merges: AtomicU64,
+    versions_dropped: AtomicU64,
+    conflicts: AtomicU64,
+}
+
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new(config: Config) -> Result<Engine> {
+        config.validate()?;
+        let mut rng = Rng::new(config.seed);
+        let active = Memtable::new(1, rng.next_u64(), config.arena_block_bytes);
+        let tables = Tables {
+            active: Arc::new(active),
+            frozen: Vec::new(),
+            run: Arc::new(Run::default()),
+        };
+        Ok(Engine {
+            config,
+            tables: RwLock::new(Arc::new(tables)),
+            commit: Mutex::new(CommitState {
+                seq_last: 0,
+                memtable_next_id: 2,
+                rng,
+            }),
+            merge_lock: Mutex::new(()),
+            seq_visible: AtomicU64::new(0),
+            snapshots: SnapshotRegistry::default(),
+            rotations: AtomicU64::new(0),
+            merges: AtomicU64::new(0),
+            versions_dropped: AtomicU64::new(0),
+            conflicts: AtomicU64::new(0),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The last published sequence number.
+    pub fn seq_visible(&self) -> u64 {
+        self.seq_visible.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn tables(&self) -> Arc<Tables> {
+        self.tables.read().clone()
+    }
+
+    /// The current sources and a sequence at which they are complete. The tables are taken
+    /// first: a merge installed later could have dropped versions a smaller sequence needs.
+    fn view(&self) -> (Arc<Tables>, u64) {
+        let tables = self.tables();
+        let seq = self.seq_visible();
+        (tables, seq)
+    }
+
+    /// Takes a snapshot of the latest committed state.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        let seq = self.snapshots.acquire(&self.seq_visible);
+        Snapshot {
+            registry: &self.snapshots,
+            seq,
+        }
+    }
+
+    /// Reads the latest value of `key` at unix time `now`.
+    pub fn get(&self, key: &[u8], now: u64) -> Option<Item> {
+        self.get_with(key, now, |v| v.map(|v| Item::from_version(&v)))
+    }
+
+    /// Reads the latest version of `key` and hands it to `f` without copying the value. `f`
+    /// receives `None` if the key is absent, deleted or expired at `now`.
+    pub fn get_with<R>(
+        &self,
+        key: &[u8],
+        now: u64,
+        f: impl FnOnce(Option<VersionRef<'_>>) -> R,
+    ) -> R {
+        let (tables, seq) = self.view();
+        f(tables.get(key, seq).filter(|v| v.is_live(now)))
+    }
+
+    /// Reads `key` as of `snapshot`.
+    pub fn get_at(&self, snapshot: &Snapshot<'_>, key: &[u8], now: u64) -> Option<Item> {
+        let tables = self.tables();
+        tables
+            .get(key, snapshot.seq)
+            .filter(|v| v.is_live(now))
+            .map(|v| Item::from_version(&v))
+    }
+
+    /// Up to `limit` live items of `range` as of `snapshot`, in key order.
+    pub fn scan_at<'r>(
+        &self,
+        snapshot: &Snapshot<'_>,
+        range: impl Into<KeyRange<'r>>,
+        limit: usize,
+        now: u64,
+    ) -> Vec<(Vec<u8>, Item)> {
+        let range = range.into();
+        let tables = self.tables();
+        let mut cursor = tables.cursor();
+        cursor.seek_bound(range.start);
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(v) = cursor.next_visible(snapshot.seq, now) else {
+                break;
+            };
+            if !below_end(v.key, range.end) {
+                break;
+            }
+            out.push((v.key.to_vec(), Item::from_version(&v)));
+        }
+        out
+    }
+
+    /// Iterates over the live items of `range` at the latest state, in key order. The iterator
+    /// holds a snapshot and fetches items in chunks.
+    pub fn scan<'r>(&self, range: impl Into<KeyRange<'r>>, now: u64) -> Scan<'_> {
+        let range = range.into();
+        Scan {
+            engine: self,
+            snapshot: self.snapshot(),
+            next_start: range.start.map(<[u8]>::to_vec),
+            end: range.end.map(<[u8]>::to_vec),
+            now,
+            buffer: alloc::collections::VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// Begins an optimistic transaction that reads and commits at unix time `now`.
+    pub fn begin(&self, isolation: Isolation, now: u64) -> Transaction<'_> {
+        Transaction::new(self, self.snapshot(), isolation, now)
+    }
+
+    /// Runs `body` in a transaction and commits it, retrying on conflict up to
+    /// `Config::txn_retries_max` times. `body` may run several times; an error from it aborts.
+    pub fn transaction<T>(
+        &self,
+        isolation: Isolation,
+        now: u64,
+        mut body: impl FnMut(&mut Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            let mut txn = self.begin(isolation, now);
+            let out = body(&mut txn)?;
+            match txn.commit() {
+                Ok(_) => return Ok(out),
+                Err(Error::Conflict) if attempt < self.config.txn_retries_max => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Applies a batch atomically; returns the sequence of its last operation (the visible
+    /// sequence if the batch is empty).
+    pub fn write(&self, batch: &WriteBatch, now: u64) -> Result<u64> {
+        self.check_ops(batch.ops())?;
+        let (seq, rotated) = {
+            let mut st = self.commit.lock();
+            self.apply_locked(&mut st, batch.ops())
+        };
+        self.after_commit(rotated, now);
+        Ok(seq)
+    }
+
+    /// Reads the latest version of `key` and writes what `f` decides, atomically: no other
+    /// commit runs between the read and the write. `f` gets the live version (or `None`) and
+    /// returns the operation to apply (or `None`) and a result. This is the mechanism behind
+    /// compare-and-swap and memcached's add/replace/append/prepend/incr/decr/cas.
+    pub fn update<R>(
+        &self,
+        key: &[u8],
+        now: u64,
+        f: impl FnOnce(Option<VersionRef<'_>>) -> (Option<BatchOp>, R),
+    ) -> Result<(R, Option<u64>)> {
+        self.check_key(key)?;
+        let (result, seq, rotated) = {
+            let mut st = self.commit.lock();
+            let (tables, seq) = self.view();
+            let current = tables.get(key, seq).filter(|v| v.is_live(now));
+            let (op, result) = f(current);
+            match op {
+                None => (result, None, false),
+                Some(op) => {
+                    self.check_ops(core::slice::from_ref(&op))?;
+                    let (seq, rotated) = self.apply_locked(&mut st, core::slice::from_ref(&op));
+                    (result, Some(seq), rotated)
+                }
+            }
+        };
+        self.after_commit(rotated, now);
+        Ok((result, seq))
+    }
+
+    /// Replaces `key` with `new` (or deletes it when `new` is `None`) only if its live version
+    /// is `expected` (a sequence number from a read; `None` = the key must be absent). Returns
+    /// the new version, or `Error::Conflict` if the key changed.
+    pub fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<u64>,
+        new: Option<&[u8]>,
+        now: u64,
+    ) -> Result<u64> {
+        let (matched, seq) = self.update(key, now, |current| {
+            if current.map(|v| v.seq) != expected {
+                return (None, false);
+            }
+            let op = match new {
+                Some(value) => BatchOp::put(key, value, batch::PutOptions::default()),
+                None => BatchOp::delete(key),
+            };
+            (Some(op), true)
+        })?;
+        match (matched, seq) {
+            (true, Some(seq)) => Ok(seq),
+            _ => {
+                self.conflicts.fetch_add(1, Ordering::Relaxed);
+                Err(Error::Conflict)
+            }
+        }
+    }
+
+    /// Merges frozen memtables into the run (if any). Safe to call from any thread at any
+    /// time; returns what the merges did.
+    pub fn maintain(&self, now: u64) -> MergeStats {
+        let _guard = self.merge_lock.lock();
+        let mut total = MergeStats::default();
+        loop {
+            let tables = self.tables();
+            if tables.frozen.is_empty() {
+                return total;
+            }
+            let (boundaries, _) = self.snapshots.boundaries(&self.seq_visible);
+            let mut inputs: Vec<SourceCursor<'_>> = tables
+                .frozen
+                .iter()
+                .map(|m| SourceCursor::memtable(m))
+                .collect();
+            inputs.push(SourceCursor::run(&tables.run));
+            let (run, stats) = merge::merge(inputs, &boundaries, now);
+            self.install_merge(&tables, run);
+            self.merges.fetch_add(1, Ordering::Relaxed);
+            let dropped = stats.versions_in - stats.versions_out;
+            self.versions_dropped.fetch_add(dropped, Ordering::Relaxed);
+            total.versions_in += stats.versions_in;
+            total.versions_out += stats.versions_out;
+            total.expired += stats.expired;
+        }
+    }
+
+    /// Freezes the active memtable now (even if it is below its budget) and, with
+    /// `merge_inline`, merges. Useful before measuring memory or in tests.
+    pub fn rotate(&self, now: u64) {
+        let rotated = {
+            let mut st = self.commit.lock();
+            let empty = self.tables.read().active.is_empty();
+            if !empty {
+                self.freeze_locked(&mut st);
+            }
+            !empty
+        };
+        self.after_commit(rotated, now);
+    }
+
+    /// Counters and gauges.
+    pub fn stats(&self) -> EngineStats {
+        let tables = self.tables();
+        EngineStats {
+            seq_visible: self.seq_visible(),
+            memory_bytes: tables.memory_bytes(),
+            active_versions: tables.active.len(),
+            frozen_memtables: tables.frozen.len(),
+            run_versions: tables.run.len(),
+            snapshots_live: self.snapshots.count(),
+            rotations: self.rotations.load(Ordering::Relaxed),
+            merges: self.merges.load(Ordering::Relaxed),
+            versions_dropped: self.versions_dropped.load(Ordering::Relaxed),
+            conflicts: self.conflicts.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Bytes held by memtables and the run.
+    pub fn memory_bytes(&self) -> usize {
+        self.tables().memory_bytes()
+    }
+
+    pub(crate) fn check_key(&self, key: &[u8]) -> Result<()> {
+        if key.is_empty() || key.len() > self.config.key_bytes_max {
+            return Err(Error::InvalidKey {
+                len: key.len(),
+                max: self.config.key_bytes_max,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_ops(&self, ops: &[BatchOp]) -> Result<()> {
+        if ops.len() > self.config.batch_ops_max {
+            return Err(Error::BatchTooLarge {
+                ops: ops.len(),
+                max: self.config.batch_ops_max,
+            });
+        }
+        for op in ops {
+            self.check_key(&op.key)?;
+            if op.value.len() > self.config.value_bytes_max {
+                let max = self.config.value_bytes_max;
+                return Err(Error::ValueTooLarge {
+                    len: op.value.len(),
+                    max,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits `ops` if `validate` accepts the latest state, with no other commit in between.
+    pub(crate) fn commit_with(
+        &self,
+        ops: &[BatchOp],
+        now: u64,
+        validate: impl FnOnce(&Tables) -> Result<()>,
+    ) -> Result<u64> {
+        self.check_ops(ops)?;
+        let (seq, rotated) = {
+            let mut st = self.commit.lock();
+            validate(&self.tables())?;
+            self.apply_locked(&mut st, ops)
+        };
+        self.after_commit(rotated, now);
+        Ok(seq)
+    }
+
+    /// Inserts `ops` under fresh sequence numbers and publishes them. Returns the last
+    /// sequence and whether the active memtable was frozen. The caller holds the commit lock.
+    fn apply_locked(&self, st: &mut CommitState, ops: &[BatchOp]) -> (u64, bool) {
+        if ops.is_empty() {
+            return (st.seq_last, false);
+        }
+        let active = self.tables.read().active.clone();
+        let first = st.seq_last + 1;
+        for (i, op) in ops.iter().enumerate() {
+            let seq = first + i as u64;
+            let value: &[u8] = if op.kind == ValueKind::Value {
+                &op.value
+            } else {
+                &[]
+            };
+            let inserted = active.add(
+                &op.key,
+                seq,
+                op.kind,
+                op.options.flags,
+                op.options.expire_at,
+                value,
+            );
+            assert!(inserted.is_ok(), "fresh sequence numbers cannot collide");
+        }
+        st.seq_last = first + ops.len() as u64 - 1;
+        self.seq_visible.store(st.seq_last, Ordering::Release);
+        let rotated = active.memory_bytes() >= self.config.memtable_bytes_max;
+        if rotated {
+            self.freeze_locked(st);
+        }
+        (st.seq_last, rotated)
+    }
+
+    fn freeze_locked(&self, st: &mut CommitState) {
+        let fresh = Memtable::new(
+            st.memtable_next_id,
+            st.rng.next_u64(),
+            self.config.arena_block_bytes,
+        );
+        st.memtable_next_id += 1;
+        let mut tables = self.tables.write();
+        let mut frozen = Vec::with_capacity(tables.frozen.len() + 1);
+        frozen.push(tables.active.clone());
+        frozen.extend(tables.frozen.iter().cloned());
+        *tables = Arc::new(Tables {
+            active: Arc::new(fresh),
+            frozen,
+            run: tables.run.clone(),
+        });
+        self.rotations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn after_commit(&self, rotated: bool, now: u64) {
+        if rotated && self.config.merge_inline {
+            self.maintain(now);
+        }
+    }
+
+    /// Replaces the merged inputs (the oldest frozen memtables of `merged` and its run) by
+    /// `run`, keeping whatever was frozen since.
+    fn install_merge(&self, merged: &Tables, run: Run) {
+        let mut tables = self.tables.write();
+        let inputs = merged.frozen.len();
+        let keep = tables.frozen.len() - inputs;
+        let same = tables.frozen[keep..]
+            .iter()
+            .zip(&merged.frozen)
+            .all(|(a, b)| Arc::ptr_eq(a, b));
+        assert!(
+            same && Arc::ptr_eq(&tables.run, &merged.run),
+            "merge inputs changed under it"
+        );
+        let frozen = tables.frozen[..keep].to_vec();
+        *tables = Arc::new(Tables {
+            active: tables.active.clone(),
+            frozen,
+            run: Arc::new(run),
+        });
+    }
+
+    pub(crate) fn count_conflict(&self) {
+        self.conflicts.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// An iterator over the live items of a key range at one snapshot (see [`Engine::scan`]).
+pub struct Scan<'a> {
+    engine: &'a Engine,
+    snapshot: Snapshot<'a>,
+    next_start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+    now: u64,
+    buffer: alloc::collections::VecDeque<(Vec<u8>, Item)>,
+    done: bool,
+}
+
+impl Scan<'_> {
+    const CHUNK: usize = 256;
+
+    fn refill(&mut self) {
+        let start = self.next_start.as_ref().map(Vec::as_slice);
+        let end = self.end.as_ref().map(Vec::as_slice);
+        let chunk = self
+            .engine
+            .scan_at(&self.snapshot, (start, end), Self::CHUNK, self.now);
+        self.done = chunk.len() < Self::CHUNK;
+        if let Some((last, _)) = chunk.last() {
+            self.next_start = Bound::Excluded(last.clone());
+        }
+        self.buffer.extend(chunk);
+    }
+}
+
+impl Iterator for Scan<'_> {
+    type Item = (Vec<u8>, Item);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffer.is_empty() && !self.done {
+            self.refill();
+        }
+        self.buffer.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests;
