@@ -39,6 +39,7 @@ enum Op {
     },
     Cas(u8, bool, u8),
     Rotate,
+    FlushAll,
     Advance(u8),
 }
 
@@ -59,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(serializable, ops, interfere)| Op::Txn { serializable, ops, interfere }),
         2 => (k.clone(), any::<bool>(), any::<u8>()).prop_map(|(k, right, v)| Op::Cas(k, right, v)),
         1 => Just(Op::Rotate),
+        1 => Just(Op::FlushAll),
         1 => (1..4u8).prop_map(Op::Advance),
     ]
 }
@@ -83,6 +85,7 @@ type Version = (u64, Option<Vec<u8>>, u64);
 #[derive(Default)]
 struct Model {
     versions: BTreeMap<Vec<u8>, Vec<Version>>,
+    flushes: Vec<u64>,
     seq: u64,
 }
 
@@ -96,14 +99,21 @@ impl Model {
         self.seq
     }
 
+    fn flush(&mut self) -> u64 {
+        self.seq += 1;
+        self.flushes.push(self.seq);
+        self.seq
+    }
+
     fn read(&self, k: &[u8], snap: u64, now: u64) -> Option<(Vec<u8>, u64)> {
+        let floor = self.flushes.iter().copied().filter(|&f| f <= snap).max().unwrap_or(0);
         let (seq, v, exp) = self
             .versions
             .get(k)?
             .iter()
             .rev()
             .find(|(s, _, _)| *s <= snap)?;
-        let live = *exp == 0 || now < *exp;
+        let live = (*exp == 0 || now < *exp) && *seq > floor;
         v.clone().filter(|_| live).map(|v| (v, *seq))
     }
 
@@ -242,6 +252,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::Rotate => engine.rotate(now),
+            Op::FlushAll => prop_assert_eq!(engine.flush_all(now), model.flush()),
             Op::Advance(d) => now += u64::from(d),
         }
     }
@@ -316,7 +327,7 @@ fn run_txn(
         model.write(&key(k), Some(b"interloper".to_vec()), 0);
     }
     let newer = |k: &[u8]| model.newest(k) > snap;
-    let mut conflict = writes.keys().any(|k| newer(k));
+    let mut conflict = writes.keys().any(|k| newer(k)) || model.flushes.iter().any(|&f| f > snap);
     if serializable {
         conflict |= reads.iter().any(|k| newer(k));
         conflict |= scanned.iter().any(|(a, b)| {

@@ -30,6 +30,11 @@ pub enum Error {
         /// The configured maximum (`Config::batch_ops_max`).
         max: usize,
     },
+    /// The memory limit is reached and the engine may not evict (or nothing could be evicted).
+    OutOfMemory {
+        /// The configured limit (`Config::memory_bytes_max`).
+        limit_bytes: usize,
+    },
     /// The configuration is invalid; the message says which field and why.
     InvalidConfig(&'static str),
     /// The platform (file system, clock) failed.
@@ -48,6 +53,9 @@ impl fmt::Display for Error {
             }
             Error::BatchTooLarge { ops, max } => {
                 write!(f, "write batch too large: {ops} operations (maximum {max})")
+            }
+            Error::OutOfMemory { limit_bytes } => {
+                write!(f, "out of memory: the limit of {limit_bytes} bytes is reached")
             }
             Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
             Error::Platform(e) => write!(f, "platform error: {e}"),

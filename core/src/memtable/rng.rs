@@ -75,10 +75,10 @@ pub fn hash_entry(seed: u64, key: &[u8], seq: u64) -> u64 {
     mix64(mix64(h) ^ seq)
 }
 
-/// A tower height in `1..=height_max` with `P(height > h) = 4^-h`: the number of trailing
-/// pairs of zero bits of `bits`, plus one, capped at `height_max`.
+/// A tower height in `1..=height_max` with `P(height > h) = 2^-h` (p = 1/2): the number of
+/// trailing zero bits of `bits`, plus one, capped at `height_max`.
 pub fn tower_height(bits: u64, height_max: usize) -> usize {
-    let height = 1 + (bits.trailing_zeros() / 2) as usize;
+    let height = 1 + bits.trailing_zeros() as usize;
     height.min(height_max)
 }
 
@@ -123,19 +123,19 @@ mod tests {
     #[test]
     fn heights_are_deterministic_and_geometric() {
         let n = if cfg!(miri) { 2_000 } else { 100_000 };
-        let mut counts = [0usize; 21];
+        let mut counts = [0usize; 25];
         for i in 0..n as u64 {
             let key = i.to_be_bytes();
-            let h = tower_height(hash_entry(7, &key, 1), 20);
-            assert_eq!(h, tower_height(hash_entry(7, &key, 1), 20));
-            assert!((1..=20).contains(&h));
+            let h = tower_height(hash_entry(7, &key, 1), 24);
+            assert_eq!(h, tower_height(hash_entry(7, &key, 1), 24));
+            assert!((1..=24).contains(&h));
             counts[h] += 1;
         }
-        // About 3/4 of the towers have height 1 and about 3/16 height 2.
-        let share1 = counts[1] as f64 / n as f64;
-        let share2 = counts[2] as f64 / n as f64;
-        assert!((0.70..0.80).contains(&share1), "height 1 share {share1}");
-        assert!((0.15..0.23).contains(&share2), "height 2 share {share2}");
+        // About 1/2 of the towers have height 1, 1/4 height 2 and 1/8 height 3.
+        let share = |h: usize| counts[h] as f64 / n as f64;
+        assert!((0.45..0.55).contains(&share(1)), "height 1 share {}", share(1));
+        assert!((0.21..0.29).contains(&share(2)), "height 2 share {}", share(2));
+        assert!((0.09..0.16).contains(&share(3)), "height 3 share {}", share(3));
         // A different seed gives different heights.
         let differ = (0..1000u64)
             .filter(|i| {
@@ -150,7 +150,7 @@ mod tests {
     fn tower_height_caps() {
         assert_eq!(tower_height(0, 20), 20);
         assert_eq!(tower_height(1, 20), 1);
-        assert_eq!(tower_height(0b100, 20), 2);
+        assert_eq!(tower_height(0b100, 20), 3);
         assert_eq!(tower_height(1 << 8, 3), 3);
     }
 }

@@ -7,6 +7,7 @@
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use super::{ValueKind, VersionRef};
 
@@ -22,11 +23,19 @@ struct Slot {
 }
 
 /// An immutable sorted run of versions.
+///
+/// Besides the versions, a run keeps one *access epoch* per version: the engine's merge count
+/// when the version was last read (or merged in). Eviction uses it to find the coldest items:
+/// a multi-bit CLOCK whose hand moves once per merge.
 #[derive(Debug, Default)]
 pub struct Run {
     slots: Vec<Slot>,
     data: Vec<u8>,
+    access: Vec<AtomicU32>,
 }
+
+/// The bytes a run spends per version beyond its key and value.
+pub const RUN_SLOT_BYTES: usize = core::mem::size_of::<Slot>() + 4;
 
 /// Builds a [`Run`] from versions pushed in internal order.
 #[derive(Debug, Default)]
@@ -41,12 +50,18 @@ impl RunBuilder {
             run: Run {
                 slots: Vec::with_capacity(versions),
                 data: Vec::with_capacity(data_bytes),
+                access: Vec::with_capacity(versions),
             },
         }
     }
 
     /// Appends a version; it must sort after the previous one in internal order.
     pub fn push(&mut self, v: &VersionRef<'_>) {
+        self.push_with_epoch(v, 0);
+    }
+
+    /// Appends a version last accessed at `epoch`.
+    pub fn push_with_epoch(&mut self, v: &VersionRef<'_>, epoch: u32) {
         if let Some(last) = self.run.slots.last() {
             let last_key = self.run.key(last);
             let order = compare_internal(last_key, last.seq, v.key, v.seq);
@@ -67,12 +82,14 @@ impl RunBuilder {
             flags: v.flags,
             kind: v.kind,
         });
+        self.run.access.push(AtomicU32::new(epoch));
     }
 
     /// Finishes the run, releasing spare capacity.
     pub fn finish(mut self) -> Run {
         self.run.slots.shrink_to_fit();
         self.run.data.shrink_to_fit();
+        self.run.access.shrink_to_fit();
         self.run
     }
 }
@@ -109,8 +126,28 @@ impl Run {
 
     /// The newest version of `key` with `seq <= snapshot_seq`, if any (tombstones included).
     pub fn get(&self, key: &[u8], snapshot_seq: u64) -> Option<VersionRef<'_>> {
-        let v = self.version(self.seek(key, snapshot_seq))?;
-        (v.key == key).then_some(v)
+        self.get_indexed(key, snapshot_seq).map(|(_, v)| v)
+    }
+
+    /// Like [`Run::get`], with the version's index.
+    pub fn get_indexed(&self, key: &[u8], snapshot_seq: u64) -> Option<(usize, VersionRef<'_>)> {
+        let i = self.seek(key, snapshot_seq);
+        let v = self.version(i)?;
+        (v.key == key).then_some((i, v))
+    }
+
+    /// Records an access to the version at `index` during `epoch` (cheap when already set).
+    pub fn touch(&self, index: usize, epoch: u32) {
+        if let Some(a) = self.access.get(index) {
+            if a.load(AtomicOrdering::Relaxed) != epoch {
+                a.store(epoch, AtomicOrdering::Relaxed);
+            }
+        }
+    }
+
+    /// The epoch of the last access to the version at `index`.
+    pub fn access_epoch(&self, index: usize) -> u32 {
+        self.access.get(index).map_or(0, |a| a.load(AtomicOrdering::Relaxed))
     }
 
     /// The number of versions.
@@ -125,7 +162,9 @@ impl Run {
 
     /// The bytes the run holds (descriptors and data).
     pub fn memory_bytes(&self) -> usize {
-        self.slots.capacity() * core::mem::size_of::<Slot>() + self.data.capacity()
+        self.slots.capacity() * core::mem::size_of::<Slot>()
+            + self.access.capacity() * 4
+            + self.data.capacity()
     }
 }
 

@@ -16,10 +16,11 @@
 //! kept versions are dropped while they are tombstones at or below the oldest live snapshot:
 //! they shadow nothing, and no transaction can need them to detect a conflict.
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::ops::Bound;
 
-use crate::memtable::run::{Run, RunBuilder};
+use crate::memtable::run::{Run, RunBuilder, RUN_SLOT_BYTES};
 use crate::memtable::{decode_entry, skiplist, Memtable, ValueKind, VersionRef};
 
 /// A cursor over one source.
@@ -63,6 +64,15 @@ impl<'a> SourceCursor<'a> {
         match self {
             SourceCursor::Mem(it) => it.next(),
             SourceCursor::Run { pos, .. } => *pos += 1,
+        }
+    }
+
+    /// The access epoch of the current version: recorded for a run, `fresh` for a memtable
+    /// (its versions were written since the last merge).
+    fn access_epoch(&self, fresh: u32) -> u32 {
+        match self {
+            SourceCursor::Mem(_) => fresh,
+            SourceCursor::Run { run, pos } => run.access_epoch(*pos),
         }
     }
 }
@@ -132,6 +142,11 @@ impl<'a> MergeCursor<'a> {
         self.sources[self.current?].current()
     }
 
+    /// The access epoch of the version under the cursor (see [`SourceCursor::access_epoch`]).
+    fn access_epoch(&self, fresh: u32) -> u32 {
+        self.current.map_or(fresh, |i| self.sources[i].access_epoch(fresh))
+    }
+
     /// Moves to the next version.
     pub(crate) fn advance(&mut self) {
         if let Some(i) = self.current {
@@ -141,8 +156,14 @@ impl<'a> MergeCursor<'a> {
     }
 
     /// Moves to the next live version visible at `snapshot_seq` and returns it: per key, the
-    /// newest version `<= snapshot_seq`, skipped if it is a tombstone or expired at `now`.
-    pub(crate) fn next_visible(&mut self, snapshot_seq: u64, now: u64) -> Option<VersionRef<'a>> {
+    /// newest version `<= snapshot_seq`, skipped if it is a tombstone, expired at `now`, or
+    /// older than `flush_floor` (the latest `flush_all` at or below the snapshot).
+    pub(crate) fn next_visible(
+        &mut self,
+        snapshot_seq: u64,
+        flush_floor: u64,
+        now: u64,
+    ) -> Option<VersionRef<'a>> {
         loop {
             let v = self.current()?;
             self.advance();
@@ -152,7 +173,7 @@ impl<'a> MergeCursor<'a> {
             while self.current().is_some_and(|w| w.key == v.key) {
                 self.advance();
             }
-            if v.is_live(now) {
+            if v.seq > flush_floor && v.is_live(now) {
                 return Some(v);
             }
         }
@@ -177,79 +198,175 @@ pub struct MergeStats {
     pub versions_out: u64,
     /// Expired values turned into tombstones or dropped.
     pub expired: u64,
+    /// Keys evicted (all their versions dropped) to meet the memory limit.
+    pub keys_evicted: u64,
+    /// Live keys (newest version a live value) in the new run.
+    pub keys_live: u64,
+}
+
+/// The latest `flush_all` marker at or below `seq` (0 if none). `flushes` is ascending.
+pub(crate) fn flush_floor(flushes: &[u64], seq: u64) -> u64 {
+    let i = flushes.partition_point(|&f| f <= seq);
+    if i == 0 {
+        0
+    } else {
+        flushes[i - 1]
+    }
+}
+
+/// What a merge must respect.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MergeParams<'p> {
+    /// Ascending, non-empty, ending with the visible sequence at the merge's start.
+    pub(crate) boundaries: &'p [u64],
+    /// The `flush_all` markers, ascending.
+    pub(crate) flushes: &'p [u64],
+    /// Unix time: values expired at `now` become tombstones.
+    pub(crate) now: u64,
+    /// The current access epoch (given to versions coming from memtables).
+    pub(crate) epoch: u32,
+    /// Evict the coldest keys until the run holds at most this many bytes.
+    pub(crate) output_bytes_max: Option<usize>,
+}
+
+/// One key's kept versions in the merge's scratch list.
+struct KeyGroup {
+    first: usize,
+    len: usize,
+    bytes: usize,
+    epoch: u32,
+    live: bool,
 }
 
 /// Merges `inputs` (all versions `<= boundaries.last()`) into one run, dropping what no
-/// boundary can see. `boundaries` is ascending, non-empty, and ends with the visible sequence;
-/// `oldest_snapshot` is its first element.
-pub(crate) fn merge(
-    inputs: Vec<SourceCursor<'_>>,
-    boundaries: &[u64],
-    now: u64,
-) -> (Run, MergeStats) {
-    assert!(
-        !boundaries.is_empty(),
-        "a merge needs at least the visible sequence"
-    );
-    let oldest_snapshot = boundaries[0];
+/// boundary can see and, with `output_bytes_max`, evicting the coldest keys.
+pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> (Run, MergeStats) {
+    assert!(!params.boundaries.is_empty(), "a merge needs at least the visible sequence");
     let mut cursor = MergeCursor::new(inputs);
     cursor.seek_to_first();
-    let mut builder = RunBuilder::default();
     let mut stats = MergeStats::default();
+    let mut kept: Vec<VersionRef<'_>> = Vec::new();
+    let mut keys: Vec<KeyGroup> = Vec::new();
     let mut group: Vec<VersionRef<'_>> = Vec::new();
     while let Some(first) = cursor.current() {
         group.clear();
+        let mut epoch = 0u32;
         while let Some(v) = cursor.current().filter(|v| v.key == first.key) {
+            epoch = epoch.max(cursor.access_epoch(params.epoch));
             group.push(v);
             cursor.advance();
         }
         stats.versions_in += group.len() as u64;
-        let kept = collect_key(&group, boundaries, oldest_snapshot, now, &mut stats);
-        for v in &kept {
-            builder.push(v);
+        let start = kept.len();
+        collect_key(&group, params, &mut stats, &mut kept);
+        if kept.len() > start {
+            let bytes = kept[start..]
+                .iter()
+                .map(|v| v.key.len() + v.value.len() + RUN_SLOT_BYTES)
+                .sum();
+            let live = kept[start].kind == ValueKind::Value;
+            keys.push(KeyGroup { first: start, len: kept.len() - start, bytes, epoch, live });
         }
-        stats.versions_out += kept.len() as u64;
+    }
+    let evict = params.output_bytes_max.map_or(Eviction::None, |max| eviction_cut(&keys, max));
+    let data_bytes: usize = kept.iter().map(|v| v.key.len() + v.value.len()).sum();
+    let mut builder = RunBuilder::with_capacity(kept.len(), data_bytes);
+    for k in &keys {
+        if evict.evicts(k, &kept[k.first]) {
+            stats.keys_evicted += 1;
+            continue;
+        }
+        stats.keys_live += u64::from(k.live);
+        for v in &kept[k.first..k.first + k.len] {
+            builder.push_with_epoch(v, k.epoch);
+            stats.versions_out += 1;
+        }
     }
     (builder.finish(), stats)
 }
 
-/// The versions of one key (newest first) that the merge keeps.
+/// Which keys an eviction drops: every key colder than `epoch`, and a pseudo-random share
+/// (`per_mille`) of the keys at exactly `epoch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Eviction {
+    None,
+    Below { epoch: u32, per_mille: u32 },
+}
+
+impl Eviction {
+    fn evicts(&self, k: &KeyGroup, newest: &VersionRef<'_>) -> bool {
+        match *self {
+            Eviction::None => false,
+            Eviction::Below { epoch, per_mille } => {
+                k.epoch < epoch || (k.epoch == epoch && key_hash(newest.key) % 1000 < per_mille)
+            }
+        }
+    }
+}
+
+/// FNV-1a: a cheap, stable spread of keys for the partial eviction of one epoch.
+fn key_hash(key: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in key {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The coldest epochs whose keys must go for the output to fit in `bytes_max`.
+fn eviction_cut(keys: &[KeyGroup], bytes_max: usize) -> Eviction {
+    let total: usize = keys.iter().map(|k| k.bytes).sum();
+    if total <= bytes_max {
+        return Eviction::None;
+    }
+    let mut excess = total - bytes_max;
+    let mut by_epoch: BTreeMap<u32, usize> = BTreeMap::new();
+    for k in keys {
+        *by_epoch.entry(k.epoch).or_insert(0) += k.bytes;
+    }
+    for (&epoch, &bytes) in &by_epoch {
+        if bytes >= excess {
+            // Round up, and a little more, so the share evicted covers the excess.
+            let per_mille = (excess as u128 * 1000).div_ceil(bytes as u128) as u32;
+            return Eviction::Below { epoch, per_mille: (per_mille + 10).min(1000) };
+        }
+        excess -= bytes;
+    }
+    Eviction::Below { epoch: u32::MAX, per_mille: 1000 }
+}
+
+/// Appends to `kept` the versions of one key (`group`, newest first) that the merge keeps.
 fn collect_key<'a>(
     group: &[VersionRef<'a>],
-    boundaries: &[u64],
-    oldest_snapshot: u64,
-    now: u64,
+    params: &MergeParams<'_>,
     stats: &mut MergeStats,
-) -> Vec<VersionRef<'a>> {
-    let mut kept: Vec<VersionRef<'a>> = Vec::new();
+    kept: &mut Vec<VersionRef<'a>>,
+) {
+    let boundaries = params.boundaries;
+    let oldest_snapshot = boundaries[0];
+    let start = kept.len();
     let mut newer = u64::MAX;
     for v in group {
         let i = boundaries.partition_point(|&b| b < v.seq);
-        let seen = i < boundaries.len() && boundaries[i] < newer;
+        let seen = i < boundaries.len()
+            && boundaries[i] < newer
+            && flush_floor(params.flushes, boundaries[i]) < v.seq;
         newer = v.seq;
         if !seen {
             continue;
         }
         let mut v = *v;
-        if v.kind == ValueKind::Value && v.is_expired(now) {
+        if v.kind == ValueKind::Value && v.is_expired(params.now) {
             stats.expired += 1;
-            v = VersionRef {
-                kind: ValueKind::Tombstone,
-                flags: 0,
-                expire_at: 0,
-                value: &[],
-                ..v
-            };
+            v = VersionRef { kind: ValueKind::Tombstone, flags: 0, expire_at: 0, value: &[], ..v };
         }
         kept.push(v);
     }
-    while kept
-        .last()
-        .is_some_and(|v| v.kind == ValueKind::Tombstone && v.seq <= oldest_snapshot)
+    while kept.len() > start
+        && kept.last().is_some_and(|v| v.kind == ValueKind::Tombstone && v.seq <= oldest_snapshot)
     {
         kept.pop();
     }
-    kept
 }
 
 #[cfg(test)]
@@ -275,12 +392,52 @@ mod tests {
         }
     }
 
-    fn seqs(group: &[VersionRef<'_>], boundaries: &[u64], now: u64) -> Vec<(u64, ValueKind)> {
+    fn seqs_flushed(
+        group: &[VersionRef<'_>],
+        boundaries: &[u64],
+        flushes: &[u64],
+        now: u64,
+    ) -> Vec<(u64, ValueKind)> {
         let mut st = MergeStats::default();
-        collect_key(group, boundaries, boundaries[0], now, &mut st)
-            .iter()
-            .map(|v| (v.seq, v.kind))
-            .collect()
+        let params =
+            MergeParams { boundaries, flushes, now, epoch: 0, output_bytes_max: None };
+        let mut kept = Vec::new();
+        collect_key(group, &params, &mut st, &mut kept);
+        kept.iter().map(|v| (v.seq, v.kind)).collect()
+    }
+
+    fn seqs(group: &[VersionRef<'_>], boundaries: &[u64], now: u64) -> Vec<(u64, ValueKind)> {
+        seqs_flushed(group, boundaries, &[], now)
+    }
+
+    #[test]
+    fn flush_markers_hide_older_versions() {
+        let g = [val(9), val(4)];
+        assert_eq!(flush_floor(&[5, 8], 7), 5);
+        assert_eq!(flush_floor(&[5, 8], 4), 0);
+        assert_eq!(flush_floor(&[5, 8], 8), 8);
+        assert!(seqs_flushed(&g, &[10], &[10], 0).is_empty());
+        assert_eq!(seqs_flushed(&g, &[10], &[5], 0), [(9, ValueKind::Value)]);
+        // Snapshot 4 predates the flush at 5 and still sees version 4.
+        assert_eq!(seqs_flushed(&g, &[4, 10], &[5], 0).len(), 2);
+        assert!(seqs_flushed(&[val(4)], &[7, 10], &[5], 0).is_empty());
+    }
+
+    fn group(bytes: usize, epoch: u32) -> KeyGroup {
+        KeyGroup { first: 0, len: 1, bytes, epoch, live: true }
+    }
+
+    #[test]
+    fn eviction_cuts_the_coldest_epochs_first() {
+        let keys = [group(100, 1), group(100, 2), group(100, 3), group(100, 3)];
+        assert_eq!(eviction_cut(&keys, 400), Eviction::None);
+        assert_eq!(eviction_cut(&keys, 300), Eviction::Below { epoch: 1, per_mille: 1000 });
+        assert_eq!(eviction_cut(&keys, 250), Eviction::Below { epoch: 2, per_mille: 510 });
+        assert_eq!(eviction_cut(&keys, 100), Eviction::Below { epoch: 3, per_mille: 510 });
+        assert_eq!(
+            eviction_cut(&keys, 0),
+            Eviction::Below { epoch: 3, per_mille: 1000 }
+        );
     }
 
     #[test]

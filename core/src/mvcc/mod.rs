@@ -30,14 +30,14 @@ pub mod txn;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::ops::{Bound, RangeBounds};
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::sync::AtomicU64;
 
 use crate::error::{Error, Result};
 use crate::memtable::rng::Rng;
 use crate::memtable::run::Run;
-use crate::memtable::{Memtable, ValueKind, VersionRef};
+use crate::memtable::{Memtable, ValueKind, VersionRef, HEADER_BYTES};
 use crate::sync::{Mutex, RwLock};
 use batch::{BatchOp, WriteBatch};
 pub use merge::MergeStats;
@@ -64,6 +64,11 @@ pub struct Config {
     pub txn_retries_max: u32,
     /// Seeds the skiplist heights (runs are reproducible from it).
     pub seed: u64,
+    /// The memory the engine may hold (memtables and run), in bytes; 0 means no limit.
+    pub memory_bytes_max: usize,
+    /// At the memory limit: evict the coldest keys (a cache, like memcached) when true, or
+    /// refuse writes with `Error::OutOfMemory` when false (memcached's `-M`).
+    pub evict: bool,
 }
 
 impl Default for Config {
@@ -77,6 +82,8 @@ impl Default for Config {
             batch_ops_max: 1 << 20,
             txn_retries_max: 100,
             seed: 0x5eed_0f_99db,
+            memory_bytes_max: 0,
+            evict: true,
         }
     }
 }
@@ -99,6 +106,11 @@ impl Config {
         }
         if self.value_bytes_max > u32::MAX as usize / 2 {
             return Err(Error::InvalidConfig("value_bytes_max must be at most 2^31"));
+        }
+        if self.memory_bytes_max != 0 && self.memory_bytes_max < 4 * self.memtable_bytes_max {
+            return Err(Error::InvalidConfig(
+                "memory_bytes_max must be 0 (no limit) or at least 4 * memtable_bytes_max",
+            ));
         }
         if self.batch_ops_max == 0 {
             return Err(Error::InvalidConfig("batch_ops_max must be at least 1"));
@@ -206,6 +218,14 @@ pub struct EngineStats {
     pub versions_dropped: u64,
     /// Transactions (and compare-and-swaps) that failed with a conflict.
     pub conflicts: u64,
+    /// Keys evicted to meet the memory limit.
+    pub evictions: u64,
+    /// Writes refused at the memory limit (with `evict` off, or when nothing could go).
+    pub writes_refused: u64,
+    /// `flush_all` markers committed.
+    pub flushes: u64,
+    /// Live keys in the run after the last merge (a lower bound on live keys).
+    pub run_keys_live: u64,
 }
 
 /// The sources of the engine at one moment: swapped as a whole (copy on write).
@@ -215,11 +235,27 @@ pub(crate) struct Tables {
     /// Newest first.
     pub(crate) frozen: Vec<Arc<Memtable>>,
     pub(crate) run: Arc<Run>,
+    /// The sequences of the `flush_all` markers still relevant, ascending.
+    pub(crate) flushes: Vec<u64>,
+    /// Bytes of the frozen memtables and the run (they do not change).
+    settled_bytes: usize,
 }
 
 impl Tables {
-    /// The newest version of `key` at or below `seq`, across all sources.
-    pub(crate) fn get(&self, key: &[u8], seq: u64) -> Option<VersionRef<'_>> {
+    fn new(
+        active: Arc<Memtable>,
+        frozen: Vec<Arc<Memtable>>,
+        run: Arc<Run>,
+        flushes: Vec<u64>,
+    ) -> Tables {
+        let settled_bytes =
+            frozen.iter().map(|m| m.memory_bytes()).sum::<usize>() + run.memory_bytes();
+        Tables { active, frozen, run, flushes, settled_bytes }
+    }
+
+    /// The newest version of `key` at or below `seq`, across all sources, ignoring
+    /// `flush_all` markers. A hit in the run records an access at `epoch`.
+    fn get_raw(&self, key: &[u8], seq: u64, epoch: Option<u32>) -> Option<VersionRef<'_>> {
         if let Some(v) = self.active.get(key, seq) {
             return Some(v);
         }
@@ -228,7 +264,37 @@ impl Tables {
                 return Some(v);
             }
         }
-        self.run.get(key, seq)
+        let (i, v) = self.run.get_indexed(key, seq)?;
+        if let Some(epoch) = epoch {
+            self.run.touch(i, epoch);
+        }
+        Some(v)
+    }
+
+    /// The version of `key` a reader at `seq` sees (tombstones included, `None` if the key is
+    /// absent or hidden by a `flush_all` at or below `seq`).
+    pub(crate) fn get(&self, key: &[u8], seq: u64) -> Option<VersionRef<'_>> {
+        self.get_touch(key, seq, None)
+    }
+
+    fn get_touch(&self, key: &[u8], seq: u64, epoch: Option<u32>) -> Option<VersionRef<'_>> {
+        let floor = merge::flush_floor(&self.flushes, seq);
+        self.get_raw(key, seq, epoch).filter(|v| v.seq > floor)
+    }
+
+    /// The sequence of the newest version of `key`, whatever it is (0 if none is held).
+    pub(crate) fn newest_seq(&self, key: &[u8]) -> u64 {
+        self.get_raw(key, u64::MAX, None).map_or(0, |v| v.seq)
+    }
+
+    /// Whether a `flush_all` was committed after `seq`.
+    pub(crate) fn flushed_after(&self, seq: u64) -> bool {
+        self.flushes.last().is_some_and(|&f| f > seq)
+    }
+
+    /// The latest `flush_all` marker at or below `seq`.
+    pub(crate) fn flush_floor(&self, seq: u64) -> u64 {
+        merge::flush_floor(&self.flushes, seq)
     }
 
     pub(crate) fn cursor(&self) -> MergeCursor<'_> {
@@ -240,9 +306,7 @@ impl Tables {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.active.memory_bytes()
-            + self.frozen.iter().map(|m| m.memory_bytes()).sum::<usize>()
-            + self.run.memory_bytes()
+        self.active.memory_bytes() + self.settled_bytes
     }
 }
 
@@ -266,6 +330,12 @@ pub struct Engine {
     merges: AtomicU64,
     versions_dropped: AtomicU64,
     conflicts: AtomicU64,
+    evictions: AtomicU64,
+    writes_refused: AtomicU64,
+    flushes: AtomicU64,
+    run_keys_live: AtomicU64,
+    /// The access epoch: the number of merges so far (the CLOCK hand of eviction).
+    epoch: AtomicU32,
 }
 
 impl core::fmt::Debug for Engine {
@@ -282,11 +352,8 @@ impl Engine {
         config.validate()?;
         let mut rng = Rng::new(config.seed);
         let active = Memtable::new(1, rng.next_u64(), config.arena_block_bytes);
-        let tables = Tables {
-            active: Arc::new(active),
-            frozen: Vec::new(),
-            run: Arc::new(Run::default()),
-        };
+        let tables =
+            Tables::new(Arc::new(active), Vec::new(), Arc::new(Run::default()), Vec::new());
         Ok(Engine {
             config,
             tables: RwLock::new(Arc::new(tables)),
@@ -302,6 +369,11 @@ impl Engine {
             merges: AtomicU64::new(0),
             versions_dropped: AtomicU64::new(0),
             conflicts: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            writes_refused: AtomicU64::new(0),
+            flushes: AtomicU64::new(0),
+            run_keys_live: AtomicU64::new(0),
+            epoch: AtomicU32::new(1),
         })
     }
 
@@ -350,7 +422,8 @@ impl Engine {
         f: impl FnOnce(Option<VersionRef<'_>>) -> R,
     ) -> R {
         let (tables, seq) = self.view();
-        f(tables.get(key, seq).filter(|v| v.is_live(now)))
+        let epoch = self.epoch.load(Ordering::Relaxed);
+        f(tables.get_touch(key, seq, Some(epoch)).filter(|v| v.is_live(now)))
     }
 
     /// Reads `key` as of `snapshot`.
@@ -374,9 +447,10 @@ impl Engine {
         let tables = self.tables();
         let mut cursor = tables.cursor();
         cursor.seek_bound(range.start);
+        let floor = tables.flush_floor(snapshot.seq);
         let mut out = Vec::new();
         while out.len() < limit {
-            let Some(v) = cursor.next_visible(snapshot.seq, now) else {
+            let Some(v) = cursor.next_visible(snapshot.seq, floor, now) else {
                 break;
             };
             if !below_end(v.key, range.end) {
@@ -431,6 +505,9 @@ impl Engine {
     /// sequence if the batch is empty).
     pub fn write(&self, batch: &WriteBatch, now: u64) -> Result<u64> {
         self.check_ops(batch.ops())?;
+        if !self.has_room(batch.ops()) {
+            self.ensure_room(ops_bytes(batch.ops()), now)?;
+        }
         let (seq, rotated) = {
             let mut st = self.commit.lock();
             self.apply_locked(&mut st, batch.ops())
@@ -447,25 +524,33 @@ impl Engine {
         &self,
         key: &[u8],
         now: u64,
-        f: impl FnOnce(Option<VersionRef<'_>>) -> (Option<BatchOp>, R),
+        mut f: impl FnMut(Option<VersionRef<'_>>) -> (Option<BatchOp>, R),
     ) -> Result<(R, Option<u64>)> {
         self.check_key(key)?;
-        let (result, seq, rotated) = {
-            let mut st = self.commit.lock();
-            let (tables, seq) = self.view();
-            let current = tables.get(key, seq).filter(|v| v.is_live(now));
-            let (op, result) = f(current);
-            match op {
-                None => (result, None, false),
-                Some(op) => {
-                    self.check_ops(core::slice::from_ref(&op))?;
-                    let (seq, rotated) = self.apply_locked(&mut st, core::slice::from_ref(&op));
-                    (result, Some(seq), rotated)
+        loop {
+            let (result, seq, rotated) = {
+                let mut st = self.commit.lock();
+                let (tables, seq) = self.view();
+                let current = tables.get(key, seq).filter(|v| v.is_live(now));
+                let (op, result) = f(current);
+                let Some(op) = op else {
+                    return Ok((result, None));
+                };
+                let ops = core::slice::from_ref(&op);
+                self.check_ops(ops)?;
+                if !self.has_room(ops) {
+                    // Make room outside the commit lock, then decide again: the key may have
+                    // changed meanwhile.
+                    drop(st);
+                    self.ensure_room(ops_bytes(ops), now)?;
+                    continue;
                 }
-            }
-        };
-        self.after_commit(rotated, now);
-        Ok((result, seq))
+                let (seq, rotated) = self.apply_locked(&mut st, ops);
+                (result, Some(seq), rotated)
+            };
+            self.after_commit(rotated, now);
+            return Ok((result, seq));
+        }
     }
 
     /// Replaces `key` with `new` (or deletes it when `new` is `None`) only if its live version
@@ -500,43 +585,134 @@ impl Engine {
     /// Merges frozen memtables into the run (if any). Safe to call from any thread at any
     /// time; returns what the merges did.
     pub fn maintain(&self, now: u64) -> MergeStats {
+        self.maintain_to(now, self.run_bytes_target(0))
+    }
+
+    /// With a memory limit and eviction on, the bytes the run may keep after a merge: the limit
+    /// less room for the next memtables to fill (and for an `incoming` write).
+    fn run_bytes_target(&self, incoming: usize) -> Option<usize> {
+        let limit = self.config.memory_bytes_max;
+        let headroom = 2 * self.config.memtable_bytes_max + incoming;
+        (limit != 0 && self.config.evict).then(|| limit.saturating_sub(headroom).max(limit / 4))
+    }
+
+    /// Merges frozen memtables; with `run_bytes_max`, evicts the coldest keys until the new run
+    /// holds at most that many bytes.
+    fn maintain_to(&self, now: u64, run_bytes_max: Option<usize>) -> MergeStats {
         let _guard = self.merge_lock.lock();
         let mut total = MergeStats::default();
+        let mut evict_pass_done = false;
         loop {
             let tables = self.tables();
-            if tables.frozen.is_empty() {
+            // With nothing frozen, a merge of the run alone is still worth it to evict.
+            let run_over = run_bytes_max.is_some_and(|max| tables.run.memory_bytes() > max);
+            if tables.frozen.is_empty() && (!run_over || evict_pass_done) {
                 return total;
             }
+            evict_pass_done = true;
             let (boundaries, _) = self.snapshots.boundaries(&self.seq_visible);
-            let mut inputs: Vec<SourceCursor<'_>> = tables
-                .frozen
-                .iter()
-                .map(|m| SourceCursor::memtable(m))
-                .collect();
+            let mut inputs: Vec<SourceCursor<'_>> =
+                tables.frozen.iter().map(|m| SourceCursor::memtable(m)).collect();
             inputs.push(SourceCursor::run(&tables.run));
-            let (run, stats) = merge::merge(inputs, &boundaries, now);
-            self.install_merge(&tables, run);
+            let epoch = self.epoch.load(Ordering::Relaxed);
+            let params = merge::MergeParams {
+                boundaries: &boundaries,
+                flushes: &tables.flushes,
+                now,
+                epoch,
+                output_bytes_max: run_bytes_max,
+            };
+            let (run, stats) = merge::merge(inputs, &params);
+            let flush_keep = tables.flush_floor(boundaries[0]);
+            self.install_merge(&tables, run, flush_keep);
+            self.epoch.store(epoch.saturating_add(1), Ordering::Relaxed);
             self.merges.fetch_add(1, Ordering::Relaxed);
             let dropped = stats.versions_in - stats.versions_out;
             self.versions_dropped.fetch_add(dropped, Ordering::Relaxed);
+            self.evictions.fetch_add(stats.keys_evicted, Ordering::Relaxed);
+            self.run_keys_live.store(stats.keys_live, Ordering::Relaxed);
             total.versions_in += stats.versions_in;
             total.versions_out += stats.versions_out;
             total.expired += stats.expired;
+            total.keys_evicted += stats.keys_evicted;
+            total.keys_live = stats.keys_live;
         }
+    }
+
+    /// Whether `ops` fit under the memory limit as things stand. Deletes always fit: refusing
+    /// them would keep memory full, and the next merge turns them into free space.
+    fn has_room(&self, ops: &[BatchOp]) -> bool {
+        let limit = self.config.memory_bytes_max;
+        let puts = ops.iter().any(|op| op.kind == ValueKind::Value);
+        let incoming = ops_bytes(ops) + self.config.arena_block_bytes;
+        limit == 0 || !puts || self.memory_bytes() + incoming <= limit
+    }
+
+    /// Makes room for a write of about `incoming` bytes under `Config::memory_bytes_max`:
+    /// merges away dead versions, evicts cold keys when `evict` is on, and otherwise refuses
+    /// with `Error::OutOfMemory`.
+    fn ensure_room(&self, incoming: usize, now: u64) -> Result<()> {
+        let limit = self.config.memory_bytes_max;
+        // The write may need a fresh arena block on top of its own bytes.
+        let incoming = incoming + self.config.arena_block_bytes;
+        if limit == 0 || self.memory_bytes() + incoming <= limit {
+            return Ok(());
+        }
+        self.rotate_quiet();
+        self.maintain_to(now, self.run_bytes_target(incoming));
+        if self.memory_bytes() + incoming <= limit {
+            return Ok(());
+        }
+        self.writes_refused.fetch_add(1, Ordering::Relaxed);
+        Err(Error::OutOfMemory { limit_bytes: limit })
+    }
+
+    /// Marks every item committed so far as deleted (memcached's `flush_all`), with one
+    /// sequence number; returns it. Snapshots taken before keep seeing the old items.
+    pub fn flush_all(&self, now: u64) -> u64 {
+        let (seq, rotated) = {
+            let mut st = self.commit.lock();
+            let seq = st.seq_last + 1;
+            {
+                let mut tables = self.tables.write();
+                let mut flushes = tables.flushes.clone();
+                flushes.push(seq);
+                *tables = Arc::new(Tables::new(
+                    tables.active.clone(),
+                    tables.frozen.clone(),
+                    tables.run.clone(),
+                    flushes,
+                ));
+            }
+            st.seq_last = seq;
+            self.seq_visible.store(seq, Ordering::Release);
+            self.flushes.fetch_add(1, Ordering::Relaxed);
+            // Freeze so that the next merge can drop everything the marker hides.
+            let active_empty = self.tables.read().active.is_empty();
+            if !active_empty {
+                self.freeze_locked(&mut st);
+            }
+            (seq, !active_empty)
+        };
+        self.after_commit(rotated, now);
+        seq
     }
 
     /// Freezes the active memtable now (even if it is below its budget) and, with
     /// `merge_inline`, merges. Useful before measuring memory or in tests.
     pub fn rotate(&self, now: u64) {
-        let rotated = {
-            let mut st = self.commit.lock();
-            let empty = self.tables.read().active.is_empty();
-            if !empty {
-                self.freeze_locked(&mut st);
-            }
-            !empty
-        };
+        let rotated = self.rotate_quiet();
         self.after_commit(rotated, now);
+    }
+
+    /// Freezes the active memtable if it holds anything; returns whether it did.
+    fn rotate_quiet(&self) -> bool {
+        let mut st = self.commit.lock();
+        let empty = self.tables.read().active.is_empty();
+        if !empty {
+            self.freeze_locked(&mut st);
+        }
+        !empty
     }
 
     /// Counters and gauges.
@@ -553,6 +729,10 @@ impl Engine {
             merges: self.merges.load(Ordering::Relaxed),
             versions_dropped: self.versions_dropped.load(Ordering::Relaxed),
             conflicts: self.conflicts.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            writes_refused: self.writes_refused.load(Ordering::Relaxed),
+            flushes: self.flushes.load(Ordering::Relaxed),
+            run_keys_live: self.run_keys_live.load(Ordering::Relaxed),
         }
     }
 
@@ -599,6 +779,9 @@ impl Engine {
         validate: impl FnOnce(&Tables) -> Result<()>,
     ) -> Result<u64> {
         self.check_ops(ops)?;
+        if !self.has_room(ops) {
+            self.ensure_room(ops_bytes(ops), now)?;
+        }
         let (seq, rotated) = {
             let mut st = self.commit.lock();
             validate(&self.tables())?;
@@ -653,11 +836,12 @@ impl Engine {
         let mut frozen = Vec::with_capacity(tables.frozen.len() + 1);
         frozen.push(tables.active.clone());
         frozen.extend(tables.frozen.iter().cloned());
-        *tables = Arc::new(Tables {
-            active: Arc::new(fresh),
+        *tables = Arc::new(Tables::new(
+            Arc::new(fresh),
             frozen,
-            run: tables.run.clone(),
-        });
+            tables.run.clone(),
+            tables.flushes.clone(),
+        ));
         self.rotations.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -669,7 +853,7 @@ impl Engine {
 
     /// Replaces the merged inputs (the oldest frozen memtables of `merged` and its run) by
     /// `run`, keeping whatever was frozen since.
-    fn install_merge(&self, merged: &Tables, run: Run) {
+    fn install_merge(&self, merged: &Tables, run: Run, flush_keep: u64) {
         let mut tables = self.tables.write();
         let inputs = merged.frozen.len();
         let keep = tables.frozen.len() - inputs;
@@ -682,16 +866,20 @@ impl Engine {
             "merge inputs changed under it"
         );
         let frozen = tables.frozen[..keep].to_vec();
-        *tables = Arc::new(Tables {
-            active: tables.active.clone(),
-            frozen,
-            run: Arc::new(run),
-        });
+        // Markers below the oldest boundary's floor hide nothing any more: the merge dropped
+        // every version below that floor, and newer sources only hold newer versions.
+        let flushes = tables.flushes.iter().copied().filter(|&f| f >= flush_keep).collect();
+        *tables = Arc::new(Tables::new(tables.active.clone(), frozen, Arc::new(run), flushes));
     }
 
     pub(crate) fn count_conflict(&self) {
         self.conflicts.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Roughly the memtable bytes a list of operations takes.
+fn ops_bytes(ops: &[BatchOp]) -> usize {
+    ops.iter().map(|op| op.key.len() + op.value.len() + HEADER_BYTES + 64).sum()
 }
 
 /// An iterator over the live items of a key range at one snapshot (see [`Engine::scan`]).

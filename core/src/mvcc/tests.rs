@@ -1,5 +1,6 @@
 //! Unit tests of the engine: visibility, snapshots, transactions, rotation and merges.
 
+use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -339,4 +340,96 @@ fn manual_maintain_without_inline_merge() {
     assert!(m.versions_in > m.versions_out);
     assert_eq!(e.stats().frozen_memtables, 0);
     assert_eq!(value(&e, b"k").unwrap(), 499u32.to_le_bytes());
+}
+
+#[test]
+fn flush_all_hides_everything_before_it_but_not_from_older_snapshots() {
+    let e = Engine::new(small()).unwrap();
+    put(&e, b"a", b"1");
+    put(&e, b"b", b"2");
+    let before = e.snapshot();
+    let marker = e.flush_all(0);
+    assert_eq!(marker, 3);
+    assert!(value(&e, b"a").is_none());
+    assert_eq!(e.scan(.., 0).count(), 0);
+    assert_eq!(e.get_at(&before, b"a", 0).unwrap().value, b"1");
+    put(&e, b"a", b"new");
+    assert_eq!(value(&e, b"a").unwrap(), b"new");
+    // A transaction from before the flush that writes conflicts with it.
+    let mut t = e.begin(Isolation::Snapshot, 0);
+    drop(before);
+    e.flush_all(0);
+    t.put(b"z", b"1").unwrap();
+    assert_eq!(t.commit(), Err(Error::Conflict));
+    // Once no snapshot predates the second flush, a merge drops everything it hides.
+    put(&e, b"x", b"after");
+    e.rotate(0);
+    let st = e.stats();
+    assert_eq!((st.run_versions, st.flushes), (1, 2), "{st:?}");
+    assert!(value(&e, b"a").is_none());
+}
+
+#[test]
+fn memory_limit_evicts_the_coldest_keys() {
+    let cfg = Config {
+        memtable_bytes_max: 16 << 10,
+        arena_block_bytes: 4 << 10,
+        memory_bytes_max: 256 << 10,
+        ..Config::default()
+    };
+    let e = Engine::new(cfg).unwrap();
+    let value = [1u8; 200];
+    // A hot set read between every batch of cold writes.
+    for k in 0..50u32 {
+        put(&e, format!("hot{k}").as_bytes(), &value);
+    }
+    for i in 0..20_000u32 {
+        put(&e, format!("cold{i}").as_bytes(), &value);
+        if i % 100 == 0 {
+            for k in 0..50u32 {
+                assert!(e.get(format!("hot{k}").as_bytes(), 0).is_some(), "hot{k} evicted");
+            }
+        }
+        assert!(e.memory_bytes() <= 256 << 10, "{:?}", e.stats());
+    }
+    let st = e.stats();
+    assert!(st.evictions > 10_000, "{st:?}");
+    assert!(e.get(b"cold19999", 0).is_some(), "the newest write is there");
+    assert!(e.get(b"cold0", 0).is_none(), "the oldest unread write is gone");
+}
+
+#[test]
+fn memory_limit_without_eviction_refuses_writes() {
+    let cfg = Config {
+        memtable_bytes_max: 16 << 10,
+        arena_block_bytes: 4 << 10,
+        memory_bytes_max: 128 << 10,
+        evict: false,
+        ..Config::default()
+    };
+    let e = Engine::new(cfg).unwrap();
+    let value = [1u8; 200];
+    let mut stored = 0u32;
+    let err = loop {
+        let mut b = WriteBatch::new();
+        b.put(format!("k{stored}").as_bytes(), &value);
+        match e.write(&b, 0) {
+            Ok(_) => stored += 1,
+            Err(err) => break err,
+        }
+        assert!(stored < 10_000, "the limit is never reached");
+    };
+    assert_eq!(err, Error::OutOfMemory { limit_bytes: 128 << 10 });
+    assert!(e.memory_bytes() <= 128 << 10);
+    // Everything acknowledged is still there; overwrites that free memory still work after
+    // deletes make room.
+    for k in 0..stored {
+        assert!(e.get(format!("k{k}").as_bytes(), 0).is_some());
+    }
+    for k in 0..stored / 2 {
+        del(&e, format!("k{k}").as_bytes());
+    }
+    put(&e, b"after", &value);
+    assert_eq!(e.stats().evictions, 0);
+    assert!(e.stats().writes_refused >= 1);
 }

@@ -189,8 +189,9 @@ impl<'a> Transaction<'a> {
         let ops: Vec<BatchOp> = self.writes.into_values().collect();
         let (reads, ranges) = (&self.reads, &self.ranges);
         let result = self.engine.commit_with(&ops, now, |tables| {
-            let newer = |key: &[u8]| tables.get(key, u64::MAX).is_some_and(|v| v.seq > snap);
-            let write_conflict = ops.iter().any(|op| newer(&op.key));
+            let newer = |key: &[u8]| tables.newest_seq(key) > snap;
+            // A `flush_all` since the snapshot wrote (deleted) every key.
+            let write_conflict = tables.flushed_after(snap) || ops.iter().any(|op| newer(&op.key));
             let read_conflict = reads.iter().any(|k| newer(k))
                 || ranges.iter().any(|r| range_changed(tables, r, snap));
             if write_conflict || read_conflict {
