@@ -12,13 +12,25 @@ use ppdb_platform_std::StdPlatform;
 fn expiry_follows_the_simulated_clock() {
     let db = Db::open(Config::default(), SimPlatform::new(7)).unwrap();
     let now = db.now();
-    db.put_with(b"session", b"token", PutOptions { flags: 3, expire_at: now + 10 }).unwrap();
+    db.put_with(
+        b"session",
+        b"token",
+        PutOptions {
+            flags: 3,
+            expire_at: now + 10,
+            ..PutOptions::default()
+        },
+    )
+    .unwrap();
     db.put(b"forever", b"v").unwrap();
     assert_eq!(db.get(b"session").unwrap().unwrap().flags, 3);
     db.platform().clock.advance(Duration::from_secs(9));
     assert!(db.get(b"session").unwrap().is_some());
     db.platform().clock.advance(Duration::from_secs(1));
-    assert!(db.get(b"session").unwrap().is_none(), "expired at exactly expire_at");
+    assert!(
+        db.get(b"session").unwrap().is_none(),
+        "expired at exactly expire_at"
+    );
     assert_eq!(db.scan(..).count(), 1);
     assert_eq!(db.platform().clock().unix_time_secs(), now + 10);
 }
@@ -31,7 +43,10 @@ fn api_round_trip_on_the_std_platform() {
     let snap = db.snapshot();
     db.put(b"k", b"v2").unwrap();
     assert_eq!(db.get_at(&snap, b"k").unwrap().unwrap().value, b"v1");
-    assert_eq!(db.compare_and_swap(b"k", Some(v1), Some(b"v3")), Err(Error::Conflict));
+    assert_eq!(
+        db.compare_and_swap(b"k", Some(v1), Some(b"v3")),
+        Err(Error::Conflict)
+    );
     let current = db.get(b"k").unwrap().unwrap().seq;
     db.compare_and_swap(b"k", Some(current), None).unwrap();
     assert!(db.get(b"k").unwrap().is_none());

@@ -106,7 +106,13 @@ impl Model {
     }
 
     fn read(&self, k: &[u8], snap: u64, now: u64) -> Option<(Vec<u8>, u64)> {
-        let floor = self.flushes.iter().copied().filter(|&f| f <= snap).max().unwrap_or(0);
+        let floor = self
+            .flushes
+            .iter()
+            .copied()
+            .filter(|&f| f <= snap)
+            .max()
+            .unwrap_or(0);
         let (seq, v, exp) = self
             .versions
             .get(k)?
@@ -169,6 +175,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     PutOptions {
                         flags: 0,
                         expire_at: exp,
+                        ..PutOptions::default()
                     },
                 );
                 prop_assert_eq!(

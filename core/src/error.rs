@@ -55,7 +55,10 @@ impl fmt::Display for Error {
                 write!(f, "write batch too large: {ops} operations (maximum {max})")
             }
             Error::OutOfMemory { limit_bytes } => {
-                write!(f, "out of memory: the limit of {limit_bytes} bytes is reached")
+                write!(
+                    f,
+                    "out of memory: the limit of {limit_bytes} bytes is reached"
+                )
             }
             Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
             Error::Platform(e) => write!(f, "platform error: {e}"),

@@ -73,13 +73,13 @@ pub struct Arena {
 }
 
 impl Arena {
-    /// An empty arena whose regular blocks reserve `block_bytes` (header included; raised so
-    /// that at least [`BLOCK_BYTES_MIN`] bytes are usable). Nothing is reserved until the first
-    /// allocation.
+    /// An empty arena whose regular blocks reserve `block_bytes` (header included, rounded down
+    /// to a multiple of [`ALIGN`], and raised so that at least [`BLOCK_BYTES_MIN`] bytes are
+    /// usable). Nothing is reserved until the first allocation.
     pub fn new(block_bytes: usize) -> Self {
-        let block_capacity = round_up(block_bytes.saturating_sub(HEADER_BYTES), ALIGN)
-            .unwrap_or(usize::MAX - ALIGN + 1)
-            .max(BLOCK_BYTES_MIN);
+        // Rounded down, so that a block reserves at most `block_bytes`.
+        let block_capacity =
+            (block_bytes.saturating_sub(HEADER_BYTES) & !(ALIGN - 1)).max(BLOCK_BYTES_MIN);
         Arena {
             current: AtomicPtr::new(ptr::null_mut()),
             blocks: AtomicPtr::new(ptr::null_mut()),
@@ -276,6 +276,7 @@ mod tests {
         assert_eq!(a.memory_bytes(), 0);
         assert_eq!(a.block_capacity(), 4096 - HEADER_BYTES);
         assert_eq!(Arena::new(0).block_capacity(), BLOCK_BYTES_MIN);
+        assert_eq!(Arena::new(1001).block_capacity(), 968);
     }
 
     #[test]

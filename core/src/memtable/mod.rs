@@ -6,8 +6,10 @@
 //! `key` that the snapshot can see.
 //!
 //! ```text
-//!   skiplist value = | kind u8 | flags u32 LE | expire_at u64 LE | value bytes ... |
-//!                    |<------------- HEADER_BYTES = 13 ------------>|
+//!   skiplist value = | kind+tags u8 | flags u32 LE | expire_at u64 LE | cas_origin u64 LE | value |
+//!                    |<-------------------- HEADER_BYTES = 21 ------------------->|
+//!
+//!   kind+tags: bit 0 = kind (1 value, 0 tombstone), bits 1..=7 = the version's tags
 //! ```
 //!
 //! A [`Memtable`] is written while it is *active*, then frozen (read-only) when it reaches its
@@ -42,8 +44,27 @@ impl ValueKind {
 }
 
 /// The bytes of the per-version header stored in front of the value.
-pub const HEADER_BYTES: usize = 13;
-const _: () = assert!(HEADER_BYTES == 1 + 4 + 8);
+pub const HEADER_BYTES: usize = 21;
+const _: () = assert!(HEADER_BYTES == 1 + 4 + 8 + 8);
+
+/// The largest tag value a version can carry (7 bits).
+pub const TAGS_MAX: u8 = 0x7f;
+
+/// What a write stores beside the value: memcached's item metadata.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    /// Opaque client flags (memcached `flags`).
+    pub flags: u32,
+    /// Unix time (seconds) at which the value expires; 0 means never.
+    pub expire_at: u64,
+    /// The CAS unique to report for this version: 0 (the default) means the version's own
+    /// sequence number. A write that changes only metadata (memcached's `touch`) passes the
+    /// previous version's CAS so that clients holding it can still `cas`.
+    pub cas_origin: u64,
+    /// Seven opaque bits for the runtime (the server keeps memcached's meta-protocol item
+    /// state here: stale, win token sent). Bits above [`TAGS_MAX`] are ignored.
+    pub tags: u8,
+}
 
 /// One version of a key, borrowed from a memtable or a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +79,10 @@ pub struct VersionRef<'a> {
     pub flags: u32,
     /// Unix time (seconds) at which the version expires; 0 means never.
     pub expire_at: u64,
+    /// The CAS unique recorded at write time (0 = `seq`); see [`VersionRef::cas`].
+    pub cas_origin: u64,
+    /// The runtime's tags (see [`PutOptions::tags`]).
+    pub tags: u8,
     /// The value bytes (empty for a tombstone).
     pub value: &'a [u8],
 }
@@ -69,6 +94,25 @@ impl VersionRef<'_> {
         self.expire_at != 0 && now >= self.expire_at
     }
 
+    /// The CAS unique of the version: its sequence number, unless the write kept an older one.
+    pub fn cas(&self) -> u64 {
+        if self.cas_origin == 0 {
+            self.seq
+        } else {
+            self.cas_origin
+        }
+    }
+
+    /// The version's metadata, as a write would pass it to keep it unchanged.
+    pub fn options(&self) -> PutOptions {
+        PutOptions {
+            flags: self.flags,
+            expire_at: self.expire_at,
+            cas_origin: self.cas_origin,
+            tags: self.tags,
+        }
+    }
+
     /// Whether a reader at unix time `now` sees a value (not a tombstone, not expired).
     pub fn is_live(&self, now: u64) -> bool {
         self.kind == ValueKind::Value && !self.is_expired(now)
@@ -76,11 +120,12 @@ impl VersionRef<'_> {
 }
 
 /// Encodes the header of a version.
-pub fn encode_header(kind: ValueKind, flags: u32, expire_at: u64) -> [u8; HEADER_BYTES] {
+pub fn encode_header(kind: ValueKind, options: &PutOptions) -> [u8; HEADER_BYTES] {
     let mut h = [0u8; HEADER_BYTES];
-    h[0] = kind as u8;
-    h[1..5].copy_from_slice(&flags.to_le_bytes());
-    h[5..13].copy_from_slice(&expire_at.to_le_bytes());
+    h[0] = kind as u8 | ((options.tags & TAGS_MAX) << 1);
+    h[1..5].copy_from_slice(&options.flags.to_le_bytes());
+    h[5..13].copy_from_slice(&options.expire_at.to_le_bytes());
+    h[13..21].copy_from_slice(&options.cas_origin.to_le_bytes());
     h
 }
 
@@ -95,12 +140,16 @@ pub fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
     flags.copy_from_slice(&raw[1..5]);
     let mut expire = [0u8; 8];
     expire.copy_from_slice(&raw[5..13]);
+    let mut cas = [0u8; 8];
+    cas.copy_from_slice(&raw[13..21]);
     VersionRef {
         key: e.key,
         seq: e.seq,
-        kind: ValueKind::from_byte(raw[0]),
+        kind: ValueKind::from_byte(raw[0] & 1),
         flags: u32::from_le_bytes(flags),
         expire_at: u64::from_le_bytes(expire),
+        cas_origin: u64::from_le_bytes(cas),
+        tags: raw[0] >> 1,
         value: &raw[HEADER_BYTES..],
     }
 }
@@ -131,11 +180,10 @@ impl Memtable {
         key: &[u8],
         seq: u64,
         kind: ValueKind,
-        flags: u32,
-        expire_at: u64,
+        options: &PutOptions,
         value: &[u8],
     ) -> Result<(), DuplicateEntry> {
-        let header = encode_header(kind, flags, expire_at);
+        let header = encode_header(kind, options);
         self.list.insert(key, seq, &[&header, value])
     }
 
@@ -182,14 +230,33 @@ impl core::fmt::Debug for Memtable {
 mod tests {
     use super::*;
 
+    fn opts(flags: u32, expire_at: u64, cas_origin: u64, tags: u8) -> PutOptions {
+        PutOptions {
+            flags,
+            expire_at,
+            cas_origin,
+            tags,
+        }
+    }
+
     #[test]
     fn header_round_trip_and_visibility() {
         let m = Memtable::new(1, 7, 4096);
-        m.add(b"k", 3, ValueKind::Value, 0xdead_beef, 100, b"v3")
+        m.add(
+            b"k",
+            3,
+            ValueKind::Value,
+            &opts(0xdead_beef, 100, 0, 5),
+            b"v3",
+        )
+        .unwrap();
+        m.add(b"k", 5, ValueKind::Tombstone, &opts(0, 0, 0, 0), b"")
             .unwrap();
-        m.add(b"k", 5, ValueKind::Tombstone, 0, 0, b"").unwrap();
-        m.add(b"k", 8, ValueKind::Value, 1, 0, b"v8").unwrap();
-        assert!(m.add(b"k", 8, ValueKind::Value, 1, 0, b"again").is_err());
+        m.add(b"k", 8, ValueKind::Value, &opts(1, 0, 3, 0), b"v8")
+            .unwrap();
+        assert!(m
+            .add(b"k", 8, ValueKind::Value, &opts(1, 0, 0, 0), b"again")
+            .is_err());
         let v = m.get(b"k", 4).unwrap();
         assert_eq!(
             (v.seq, v.flags, v.expire_at, v.value),
@@ -197,7 +264,13 @@ mod tests {
         );
         assert!(v.is_live(99) && !v.is_live(100));
         assert_eq!(m.get(b"k", 7).unwrap().kind, ValueKind::Tombstone);
-        assert_eq!(m.get(b"k", u64::MAX).unwrap().value, b"v8");
+        let newest = m.get(b"k", u64::MAX).unwrap();
+        assert_eq!(
+            (newest.value, newest.cas(), newest.tags),
+            (&b"v8"[..], 3, 0)
+        );
+        let v3 = m.get(b"k", 4).unwrap();
+        assert_eq!((v3.cas(), v3.tags, v3.options().tags), (3, 5, 5));
         assert!(m.get(b"k", 2).is_none());
         assert!(m.get(b"j", u64::MAX).is_none());
         assert!(m.get(b"kk", u64::MAX).is_none());

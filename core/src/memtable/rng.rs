@@ -133,9 +133,21 @@ mod tests {
         }
         // About 1/2 of the towers have height 1, 1/4 height 2 and 1/8 height 3.
         let share = |h: usize| counts[h] as f64 / n as f64;
-        assert!((0.45..0.55).contains(&share(1)), "height 1 share {}", share(1));
-        assert!((0.21..0.29).contains(&share(2)), "height 2 share {}", share(2));
-        assert!((0.09..0.16).contains(&share(3)), "height 3 share {}", share(3));
+        assert!(
+            (0.45..0.55).contains(&share(1)),
+            "height 1 share {}",
+            share(1)
+        );
+        assert!(
+            (0.21..0.29).contains(&share(2)),
+            "height 2 share {}",
+            share(2)
+        );
+        assert!(
+            (0.09..0.16).contains(&share(3)),
+            "height 3 share {}",
+            share(3)
+        );
         // A different seed gives different heights.
         let differ = (0..1000u64)
             .filter(|i| {

@@ -18,8 +18,10 @@ struct Slot {
     value_len: u32,
     seq: u64,
     expire_at: u64,
+    cas_origin: u64,
     flags: u32,
     kind: ValueKind,
+    tags: u8,
 }
 
 /// An immutable sorted run of versions.
@@ -81,6 +83,8 @@ impl RunBuilder {
             expire_at: v.expire_at,
             flags: v.flags,
             kind: v.kind,
+            cas_origin: v.cas_origin,
+            tags: v.tags,
         });
         self.run.access.push(AtomicU32::new(epoch));
     }
@@ -113,6 +117,8 @@ impl Run {
             seq: s.seq,
             kind: s.kind,
             flags: s.flags,
+            cas_origin: s.cas_origin,
+            tags: s.tags,
             expire_at: s.expire_at,
             value: &self.data[key_end..key_end + s.value_len as usize],
         })
@@ -147,7 +153,9 @@ impl Run {
 
     /// The epoch of the last access to the version at `index`.
     pub fn access_epoch(&self, index: usize) -> u32 {
-        self.access.get(index).map_or(0, |a| a.load(AtomicOrdering::Relaxed))
+        self.access
+            .get(index)
+            .map_or(0, |a| a.load(AtomicOrdering::Relaxed))
     }
 
     /// The number of versions.
@@ -178,6 +186,8 @@ mod tests {
             seq,
             kind: ValueKind::Value,
             flags: 0,
+            cas_origin: 0,
+            tags: 0,
             expire_at: 0,
             value,
         }

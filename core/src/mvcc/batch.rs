@@ -4,14 +4,7 @@ use alloc::vec::Vec;
 
 use crate::memtable::ValueKind;
 
-/// Per-write options carried by memcached items.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PutOptions {
-    /// Opaque client flags (memcached `flags`).
-    pub flags: u32,
-    /// Unix time (seconds) at which the value expires; 0 means never.
-    pub expire_at: u64,
-}
+pub use crate::memtable::PutOptions;
 
 /// One operation of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -144,7 +144,8 @@ impl<'a> MergeCursor<'a> {
 
     /// The access epoch of the version under the cursor (see [`SourceCursor::access_epoch`]).
     fn access_epoch(&self, fresh: u32) -> u32 {
-        self.current.map_or(fresh, |i| self.sources[i].access_epoch(fresh))
+        self.current
+            .map_or(fresh, |i| self.sources[i].access_epoch(fresh))
     }
 
     /// Moves to the next version.
@@ -241,7 +242,10 @@ struct KeyGroup {
 /// Merges `inputs` (all versions `<= boundaries.last()`) into one run, dropping what no
 /// boundary can see and, with `output_bytes_max`, evicting the coldest keys.
 pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> (Run, MergeStats) {
-    assert!(!params.boundaries.is_empty(), "a merge needs at least the visible sequence");
+    assert!(
+        !params.boundaries.is_empty(),
+        "a merge needs at least the visible sequence"
+    );
     let mut cursor = MergeCursor::new(inputs);
     cursor.seek_to_first();
     let mut stats = MergeStats::default();
@@ -265,10 +269,18 @@ pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> 
                 .map(|v| v.key.len() + v.value.len() + RUN_SLOT_BYTES)
                 .sum();
             let live = kept[start].kind == ValueKind::Value;
-            keys.push(KeyGroup { first: start, len: kept.len() - start, bytes, epoch, live });
+            keys.push(KeyGroup {
+                first: start,
+                len: kept.len() - start,
+                bytes,
+                epoch,
+                live,
+            });
         }
     }
-    let evict = params.output_bytes_max.map_or(Eviction::None, |max| eviction_cut(&keys, max));
+    let evict = params
+        .output_bytes_max
+        .map_or(Eviction::None, |max| eviction_cut(&keys, max));
     let data_bytes: usize = kept.iter().map(|v| v.key.len() + v.value.len()).sum();
     let mut builder = RunBuilder::with_capacity(kept.len(), data_bytes);
     for k in &keys {
@@ -328,11 +340,17 @@ fn eviction_cut(keys: &[KeyGroup], bytes_max: usize) -> Eviction {
         if bytes >= excess {
             // Round up, and a little more, so the share evicted covers the excess.
             let per_mille = (excess as u128 * 1000).div_ceil(bytes as u128) as u32;
-            return Eviction::Below { epoch, per_mille: (per_mille + 10).min(1000) };
+            return Eviction::Below {
+                epoch,
+                per_mille: (per_mille + 10).min(1000),
+            };
         }
         excess -= bytes;
     }
-    Eviction::Below { epoch: u32::MAX, per_mille: 1000 }
+    Eviction::Below {
+        epoch: u32::MAX,
+        per_mille: 1000,
+    }
 }
 
 /// Appends to `kept` the versions of one key (`group`, newest first) that the merge keeps.
@@ -358,12 +376,22 @@ fn collect_key<'a>(
         let mut v = *v;
         if v.kind == ValueKind::Value && v.is_expired(params.now) {
             stats.expired += 1;
-            v = VersionRef { kind: ValueKind::Tombstone, flags: 0, expire_at: 0, value: &[], ..v };
+            v = VersionRef {
+                kind: ValueKind::Tombstone,
+                flags: 0,
+                expire_at: 0,
+                cas_origin: 0,
+                tags: 0,
+                value: &[],
+                ..v
+            };
         }
         kept.push(v);
     }
     while kept.len() > start
-        && kept.last().is_some_and(|v| v.kind == ValueKind::Tombstone && v.seq <= oldest_snapshot)
+        && kept
+            .last()
+            .is_some_and(|v| v.kind == ValueKind::Tombstone && v.seq <= oldest_snapshot)
     {
         kept.pop();
     }
@@ -380,6 +408,8 @@ mod tests {
             kind: ValueKind::Value,
             flags: 0,
             expire_at: 0,
+            cas_origin: 0,
+            tags: 0,
             value: b"v",
         }
     }
@@ -399,8 +429,13 @@ mod tests {
         now: u64,
     ) -> Vec<(u64, ValueKind)> {
         let mut st = MergeStats::default();
-        let params =
-            MergeParams { boundaries, flushes, now, epoch: 0, output_bytes_max: None };
+        let params = MergeParams {
+            boundaries,
+            flushes,
+            now,
+            epoch: 0,
+            output_bytes_max: None,
+        };
         let mut kept = Vec::new();
         collect_key(group, &params, &mut st, &mut kept);
         kept.iter().map(|v| (v.seq, v.kind)).collect()
@@ -424,19 +459,46 @@ mod tests {
     }
 
     fn group(bytes: usize, epoch: u32) -> KeyGroup {
-        KeyGroup { first: 0, len: 1, bytes, epoch, live: true }
+        KeyGroup {
+            first: 0,
+            len: 1,
+            bytes,
+            epoch,
+            live: true,
+        }
     }
 
     #[test]
     fn eviction_cuts_the_coldest_epochs_first() {
         let keys = [group(100, 1), group(100, 2), group(100, 3), group(100, 3)];
         assert_eq!(eviction_cut(&keys, 400), Eviction::None);
-        assert_eq!(eviction_cut(&keys, 300), Eviction::Below { epoch: 1, per_mille: 1000 });
-        assert_eq!(eviction_cut(&keys, 250), Eviction::Below { epoch: 2, per_mille: 510 });
-        assert_eq!(eviction_cut(&keys, 100), Eviction::Below { epoch: 3, per_mille: 510 });
+        assert_eq!(
+            eviction_cut(&keys, 300),
+            Eviction::Below {
+                epoch: 1,
+                per_mille: 1000
+            }
+        );
+        assert_eq!(
+            eviction_cut(&keys, 250),
+            Eviction::Below {
+                epoch: 2,
+                per_mille: 510
+            }
+        );
+        assert_eq!(
+            eviction_cut(&keys, 100),
+            Eviction::Below {
+                epoch: 3,
+                per_mille: 510
+            }
+        );
         assert_eq!(
             eviction_cut(&keys, 0),
-            Eviction::Below { epoch: 3, per_mille: 1000 }
+            Eviction::Below {
+                epoch: 3,
+                per_mille: 1000
+            }
         );
     }
 

@@ -128,8 +128,12 @@ pub struct Item {
     pub flags: u32,
     /// Unix time (seconds) of expiry; 0 means never.
     pub expire_at: u64,
-    /// The version: the sequence number of the write (memcached's CAS unique).
+    /// The version: the sequence number of the write.
     pub seq: u64,
+    /// memcached's CAS unique: `seq`, unless the write kept an older one (a touch).
+    pub cas: u64,
+    /// The runtime's tags (see `PutOptions::tags`).
+    pub tags: u8,
 }
 
 impl Item {
@@ -139,6 +143,8 @@ impl Item {
             flags: v.flags,
             expire_at: v.expire_at,
             seq: v.seq,
+            cas: v.cas(),
+            tags: v.tags,
         }
     }
 }
@@ -250,7 +256,13 @@ impl Tables {
     ) -> Tables {
         let settled_bytes =
             frozen.iter().map(|m| m.memory_bytes()).sum::<usize>() + run.memory_bytes();
-        Tables { active, frozen, run, flushes, settled_bytes }
+        Tables {
+            active,
+            frozen,
+            run,
+            flushes,
+            settled_bytes,
+        }
     }
 
     /// The newest version of `key` at or below `seq`, across all sources, ignoring
@@ -352,8 +364,12 @@ impl Engine {
         config.validate()?;
         let mut rng = Rng::new(config.seed);
         let active = Memtable::new(1, rng.next_u64(), config.arena_block_bytes);
-        let tables =
-            Tables::new(Arc::new(active), Vec::new(), Arc::new(Run::default()), Vec::new());
+        let tables = Tables::new(
+            Arc::new(active),
+            Vec::new(),
+            Arc::new(Run::default()),
+            Vec::new(),
+        );
         Ok(Engine {
             config,
             tables: RwLock::new(Arc::new(tables)),
@@ -423,7 +439,9 @@ impl Engine {
     ) -> R {
         let (tables, seq) = self.view();
         let epoch = self.epoch.load(Ordering::Relaxed);
-        f(tables.get_touch(key, seq, Some(epoch)).filter(|v| v.is_live(now)))
+        f(tables
+            .get_touch(key, seq, Some(epoch))
+            .filter(|v| v.is_live(now)))
     }
 
     /// Reads `key` as of `snapshot`.
@@ -611,8 +629,11 @@ impl Engine {
             }
             evict_pass_done = true;
             let (boundaries, _) = self.snapshots.boundaries(&self.seq_visible);
-            let mut inputs: Vec<SourceCursor<'_>> =
-                tables.frozen.iter().map(|m| SourceCursor::memtable(m)).collect();
+            let mut inputs: Vec<SourceCursor<'_>> = tables
+                .frozen
+                .iter()
+                .map(|m| SourceCursor::memtable(m))
+                .collect();
             inputs.push(SourceCursor::run(&tables.run));
             let epoch = self.epoch.load(Ordering::Relaxed);
             let params = merge::MergeParams {
@@ -629,7 +650,8 @@ impl Engine {
             self.merges.fetch_add(1, Ordering::Relaxed);
             let dropped = stats.versions_in - stats.versions_out;
             self.versions_dropped.fetch_add(dropped, Ordering::Relaxed);
-            self.evictions.fetch_add(stats.keys_evicted, Ordering::Relaxed);
+            self.evictions
+                .fetch_add(stats.keys_evicted, Ordering::Relaxed);
             self.run_keys_live.store(stats.keys_live, Ordering::Relaxed);
             total.versions_in += stats.versions_in;
             total.versions_out += stats.versions_out;
@@ -806,14 +828,7 @@ impl Engine {
             } else {
                 &[]
             };
-            let inserted = active.add(
-                &op.key,
-                seq,
-                op.kind,
-                op.options.flags,
-                op.options.expire_at,
-                value,
-            );
+            let inserted = active.add(&op.key, seq, op.kind, &op.options, value);
             assert!(inserted.is_ok(), "fresh sequence numbers cannot collide");
         }
         st.seq_last = first + ops.len() as u64 - 1;
@@ -868,8 +883,18 @@ impl Engine {
         let frozen = tables.frozen[..keep].to_vec();
         // Markers below the oldest boundary's floor hide nothing any more: the merge dropped
         // every version below that floor, and newer sources only hold newer versions.
-        let flushes = tables.flushes.iter().copied().filter(|&f| f >= flush_keep).collect();
-        *tables = Arc::new(Tables::new(tables.active.clone(), frozen, Arc::new(run), flushes));
+        let flushes = tables
+            .flushes
+            .iter()
+            .copied()
+            .filter(|&f| f >= flush_keep)
+            .collect();
+        *tables = Arc::new(Tables::new(
+            tables.active.clone(),
+            frozen,
+            Arc::new(run),
+            flushes,
+        ));
     }
 
     pub(crate) fn count_conflict(&self) {
@@ -879,7 +904,9 @@ impl Engine {
 
 /// Roughly the memtable bytes a list of operations takes.
 fn ops_bytes(ops: &[BatchOp]) -> usize {
-    ops.iter().map(|op| op.key.len() + op.value.len() + HEADER_BYTES + 64).sum()
+    ops.iter()
+        .map(|op| op.key.len() + op.value.len() + HEADER_BYTES + 64)
+        .sum()
 }
 
 /// An iterator over the live items of a key range at one snapshot (see [`Engine::scan`]).

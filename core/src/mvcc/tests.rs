@@ -42,7 +42,9 @@ fn put_get_delete_and_versions() {
             value: b"2".to_vec(),
             flags: 0,
             expire_at: 0,
-            seq: 2
+            seq: 2,
+            cas: 2,
+            tags: 0,
         }
     );
     assert_eq!(del(&e, b"a"), 3);
@@ -92,6 +94,7 @@ fn expiry_hides_items_at_now() {
         PutOptions {
             flags: 7,
             expire_at: 100,
+            ..PutOptions::default()
         },
     );
     e.write(&b, 50).unwrap();
@@ -315,6 +318,7 @@ fn merges_drop_tombstones_and_expired_items() {
         PutOptions {
             flags: 0,
             expire_at: 10,
+            ..PutOptions::default()
         },
     );
     e.write(&b, 0).unwrap();
@@ -387,15 +391,24 @@ fn memory_limit_evicts_the_coldest_keys() {
         put(&e, format!("cold{i}").as_bytes(), &value);
         if i % 100 == 0 {
             for k in 0..50u32 {
-                assert!(e.get(format!("hot{k}").as_bytes(), 0).is_some(), "hot{k} evicted");
+                assert!(
+                    e.get(format!("hot{k}").as_bytes(), 0).is_some(),
+                    "hot{k} evicted"
+                );
             }
         }
         assert!(e.memory_bytes() <= 256 << 10, "{:?}", e.stats());
     }
     let st = e.stats();
     assert!(st.evictions > 10_000, "{st:?}");
-    assert!(e.get(b"cold19999", 0).is_some(), "the newest write is there");
-    assert!(e.get(b"cold0", 0).is_none(), "the oldest unread write is gone");
+    assert!(
+        e.get(b"cold19999", 0).is_some(),
+        "the newest write is there"
+    );
+    assert!(
+        e.get(b"cold0", 0).is_none(),
+        "the oldest unread write is gone"
+    );
 }
 
 #[test]
@@ -419,7 +432,12 @@ fn memory_limit_without_eviction_refuses_writes() {
         }
         assert!(stored < 10_000, "the limit is never reached");
     };
-    assert_eq!(err, Error::OutOfMemory { limit_bytes: 128 << 10 });
+    assert_eq!(
+        err,
+        Error::OutOfMemory {
+            limit_bytes: 128 << 10
+        }
+    );
     assert!(e.memory_bytes() <= 128 << 10);
     // Everything acknowledged is still there; overwrites that free memory still work after
     // deletes make room.
@@ -432,4 +450,37 @@ fn memory_limit_without_eviction_refuses_writes() {
     put(&e, b"after", &value);
     assert_eq!(e.stats().evictions, 0);
     assert!(e.stats().writes_refused >= 1);
+}
+
+#[test]
+fn metadata_only_writes_keep_the_cas_unique() {
+    let e = Engine::new(Config::default()).unwrap();
+    put(&e, b"k", b"v");
+    let before = e.get(b"k", 0).unwrap();
+    // A touch: same value, new expiry, the old CAS kept, and a tag set.
+    let (_, seq) = e
+        .update(b"k", 0, |cur| {
+            let cur = cur.expect("present");
+            let options = PutOptions {
+                expire_at: 500,
+                cas_origin: cur.cas(),
+                tags: 3,
+                ..cur.options()
+            };
+            (Some(BatchOp::put(b"k", cur.value, options)), ())
+        })
+        .unwrap();
+    let after = e.get(b"k", 0).unwrap();
+    assert!(seq.unwrap() > before.seq);
+    assert_eq!(
+        (after.cas, after.expire_at, after.tags),
+        (before.cas, 500, 3)
+    );
+    // It survives a merge.
+    e.rotate(0);
+    let merged = e.get(b"k", 0).unwrap();
+    assert_eq!(
+        (merged.cas, merged.tags, merged.seq),
+        (before.cas, 3, after.seq)
+    );
 }

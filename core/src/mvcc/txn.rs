@@ -217,6 +217,8 @@ fn pending_item(op: &BatchOp, now: u64) -> Option<Item> {
         flags: op.options.flags,
         expire_at: op.options.expire_at,
         seq: 0,
+        cas: 0,
+        tags: op.options.tags,
     })
 }
 
