@@ -42,4 +42,4 @@ pub use memtable::{ValueKind, VersionRef};
 pub use mvcc::batch::{BatchOp, PutOptions, WriteBatch};
 pub use mvcc::snapshot::Snapshot;
 pub use mvcc::txn::{Isolation, Transaction};
-pub use mvcc::{Config, Engine, EngineStats, Item, KeyRange, MergeStats, Scan};
+pub use mvcc::{Config, Engine, EngineStats, Item, KeyRange, Lookup, MergeStats, Scan};

@@ -201,6 +201,8 @@ pub struct MergeStats {
     pub expired: u64,
     /// Keys evicted (all their versions dropped) to meet the memory limit.
     pub keys_evicted: u64,
+    /// Of those, keys whose newest version was a live value.
+    pub keys_evicted_live: u64,
     /// Live keys (newest version a live value) in the new run.
     pub keys_live: u64,
 }
@@ -286,6 +288,7 @@ pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> 
     for k in &keys {
         if evict.evicts(k, &kept[k.first]) {
             stats.keys_evicted += 1;
+            stats.keys_evicted_live += u64::from(k.live);
             continue;
         }
         stats.keys_live += u64::from(k.live);

@@ -201,6 +201,29 @@ impl From<core::ops::RangeFull> for KeyRange<'_> {
     }
 }
 
+/// The outcome of a point lookup (see [`Engine::lookup_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// The key holds a live value.
+    Live(VersionRef<'a>),
+    /// The key's newest version expired.
+    Expired,
+    /// The key's newest version is hidden by a `flush_all`.
+    Flushed,
+    /// The key is absent or deleted.
+    Missing,
+}
+
+impl<'a> Lookup<'a> {
+    /// The live version, if any.
+    pub fn live(self) -> Option<VersionRef<'a>> {
+        match self {
+            Lookup::Live(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 /// Counters and gauges of the engine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineStats {
@@ -226,6 +249,10 @@ pub struct EngineStats {
     pub conflicts: u64,
     /// Keys evicted to meet the memory limit.
     pub evictions: u64,
+    /// Of those, keys whose newest version was a live value.
+    pub evictions_live: u64,
+    /// Expired values found and turned into tombstones by merges.
+    pub expired_reclaimed: u64,
     /// Writes refused at the memory limit (with `evict` off, or when nothing could go).
     pub writes_refused: u64,
     /// `flush_all` markers committed.
@@ -343,6 +370,8 @@ pub struct Engine {
     versions_dropped: AtomicU64,
     conflicts: AtomicU64,
     evictions: AtomicU64,
+    evictions_live: AtomicU64,
+    expired_reclaimed: AtomicU64,
     writes_refused: AtomicU64,
     flushes: AtomicU64,
     run_keys_live: AtomicU64,
@@ -386,6 +415,8 @@ impl Engine {
             versions_dropped: AtomicU64::new(0),
             conflicts: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
+            evictions_live: AtomicU64::new(0),
+            expired_reclaimed: AtomicU64::new(0),
             writes_refused: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
             run_keys_live: AtomicU64::new(0),
@@ -437,11 +468,15 @@ impl Engine {
         now: u64,
         f: impl FnOnce(Option<VersionRef<'_>>) -> R,
     ) -> R {
+        self.lookup_with(key, now, |l| f(l.live()))
+    }
+
+    /// Like [`Engine::get_with`], telling apart why a key is not there (for statistics such
+    /// as memcached's `get_expired` and `get_flushed`). A hit records an access for eviction.
+    pub fn lookup_with<R>(&self, key: &[u8], now: u64, f: impl FnOnce(Lookup<'_>) -> R) -> R {
         let (tables, seq) = self.view();
         let epoch = self.epoch.load(Ordering::Relaxed);
-        f(tables
-            .get_touch(key, seq, Some(epoch))
-            .filter(|v| v.is_live(now)))
+        f(lookup(&tables, key, seq, now, Some(epoch)))
     }
 
     /// Reads `key` as of `snapshot`.
@@ -544,13 +579,23 @@ impl Engine {
         now: u64,
         mut f: impl FnMut(Option<VersionRef<'_>>) -> (Option<BatchOp>, R),
     ) -> Result<(R, Option<u64>)> {
+        self.update_lookup(key, now, |lookup| f(lookup.live()))
+    }
+
+    /// Like [`Engine::update`], with the full [`Lookup`] (so the caller can tell an expired
+    /// or flushed key from an absent one).
+    pub fn update_lookup<R>(
+        &self,
+        key: &[u8],
+        now: u64,
+        mut f: impl FnMut(Lookup<'_>) -> (Option<BatchOp>, R),
+    ) -> Result<(R, Option<u64>)> {
         self.check_key(key)?;
         loop {
             let (result, seq, rotated) = {
                 let mut st = self.commit.lock();
                 let (tables, seq) = self.view();
-                let current = tables.get(key, seq).filter(|v| v.is_live(now));
-                let (op, result) = f(current);
+                let (op, result) = f(lookup(&tables, key, seq, now, None));
                 let Some(op) = op else {
                     return Ok((result, None));
                 };
@@ -652,11 +697,16 @@ impl Engine {
             self.versions_dropped.fetch_add(dropped, Ordering::Relaxed);
             self.evictions
                 .fetch_add(stats.keys_evicted, Ordering::Relaxed);
+            self.evictions_live
+                .fetch_add(stats.keys_evicted_live, Ordering::Relaxed);
+            self.expired_reclaimed
+                .fetch_add(stats.expired, Ordering::Relaxed);
             self.run_keys_live.store(stats.keys_live, Ordering::Relaxed);
             total.versions_in += stats.versions_in;
             total.versions_out += stats.versions_out;
             total.expired += stats.expired;
             total.keys_evicted += stats.keys_evicted;
+            total.keys_evicted_live += stats.keys_evicted_live;
             total.keys_live = stats.keys_live;
         }
     }
@@ -752,6 +802,8 @@ impl Engine {
             versions_dropped: self.versions_dropped.load(Ordering::Relaxed),
             conflicts: self.conflicts.load(Ordering::Relaxed),
             evictions: self.evictions.load(Ordering::Relaxed),
+            evictions_live: self.evictions_live.load(Ordering::Relaxed),
+            expired_reclaimed: self.expired_reclaimed.load(Ordering::Relaxed),
             writes_refused: self.writes_refused.load(Ordering::Relaxed),
             flushes: self.flushes.load(Ordering::Relaxed),
             run_keys_live: self.run_keys_live.load(Ordering::Relaxed),
@@ -899,6 +951,23 @@ impl Engine {
 
     pub(crate) fn count_conflict(&self) {
         self.conflicts.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What a reader at `seq` and `now` finds for `key` (a run hit records an access at `epoch`).
+fn lookup<'t>(
+    tables: &'t Tables,
+    key: &[u8],
+    seq: u64,
+    now: u64,
+    epoch: Option<u32>,
+) -> Lookup<'t> {
+    match tables.get_raw(key, seq, epoch) {
+        None => Lookup::Missing,
+        Some(v) if v.kind == ValueKind::Tombstone => Lookup::Missing,
+        Some(v) if v.seq <= tables.flush_floor(seq) => Lookup::Flushed,
+        Some(v) if v.is_expired(now) => Lookup::Expired,
+        Some(v) => Lookup::Live(v),
     }
 }
 
