@@ -484,3 +484,27 @@ fn metadata_only_writes_keep_the_cas_unique() {
         (before.cas, 3, after.seq)
     );
 }
+
+#[test]
+fn lookups_tell_why_a_key_is_missing() {
+    let e = Engine::new(Config { merge_inline: false, ..small() }).unwrap();
+    let mut b = WriteBatch::new();
+    b.put_with(b"exp", b"v", PutOptions { expire_at: 10, ..PutOptions::default() });
+    b.put(b"flushed", b"v");
+    e.write(&b, 0).unwrap();
+    let reason = |k: &[u8], now| {
+        e.lookup_with(k, now, |l| match l {
+            Lookup::Live(_) => "live",
+            Lookup::Expired => "expired",
+            Lookup::Flushed => "flushed",
+            Lookup::Missing => "missing",
+        })
+    };
+    assert_eq!(reason(b"exp", 20), "expired");
+    assert_eq!(reason(b"exp", 5), "live");
+    e.flush_all(0);
+    assert_eq!(reason(b"flushed", 0), "flushed");
+    assert_eq!(reason(b"absent", 0), "missing");
+    e.maintain(0);
+    assert_eq!(reason(b"flushed", 0), "missing");
+}
