@@ -487,9 +487,20 @@ fn metadata_only_writes_keep_the_cas_unique() {
 
 #[test]
 fn lookups_tell_why_a_key_is_missing() {
-    let e = Engine::new(Config { merge_inline: false, ..small() }).unwrap();
+    let e = Engine::new(Config {
+        merge_inline: false,
+        ..small()
+    })
+    .unwrap();
     let mut b = WriteBatch::new();
-    b.put_with(b"exp", b"v", PutOptions { expire_at: 10, ..PutOptions::default() });
+    b.put_with(
+        b"exp",
+        b"v",
+        PutOptions {
+            expire_at: 10,
+            ..PutOptions::default()
+        },
+    );
     b.put(b"flushed", b"v");
     e.write(&b, 0).unwrap();
     let reason = |k: &[u8], now| {
