@@ -46,6 +46,16 @@ fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
     loop {}
 }
 
+/// Parses a memcached request with the protocol crate; returns 1 if it is a `get`.
+#[no_mangle]
+pub extern "C" fn ppdb_probe_protocol() -> usize {
+    let mut parser = ppdb_memcache::Parser::new(ppdb_memcache::Limits::default());
+    match parser.parse(b"get k\r\n") {
+        Ok(ppdb_memcache::Parsed::Complete { request: ppdb_memcache::Request::Retrieval(_), .. }) => 1,
+        _ => 0,
+    }
+}
+
 /// Writes a value through a transaction and reads it back; returns its length (1) or 0.
 #[no_mangle]
 pub extern "C" fn ppdb_probe() -> usize {
