@@ -3,6 +3,11 @@
 //! writes), rotations and time advancing. Proptest shrinks a failure to a minimal sequence and
 //! records its seed in `proptest-regressions/`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure is a test failure"
+)]
+
 use std::collections::BTreeMap;
 
 use ppdb_core::{

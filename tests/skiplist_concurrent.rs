@@ -69,9 +69,9 @@ fn writer(list: &SkipList, w: usize, done: &AtomicUsize) -> WriterLog {
         list.insert(&shared_key(i), shared_seq(w, i), &[&v[..2], &v[2..]])
             .expect("shared seq is new");
         let (key, seq, v) = (dup_key(i), (i / DUP_KEYS) as u64, value(w, i, b'd'));
-        match list.insert(&key, seq, &[&v]) {
-            Ok(()) => dup_wins.push((key, seq, v)),
-            Err(DuplicateEntry) => {}
+        // Every writer tries the same (key, seq): the losers get DuplicateEntry.
+        if list.insert(&key, seq, &[&v]) != Err(DuplicateEntry) {
+            dup_wins.push((key, seq, v));
         }
         done.store(i + 1, Ordering::Release);
     }
@@ -92,7 +92,7 @@ fn check_forward_scan(list: &SkipList, published: &[usize; WRITERS]) -> usize {
         }
         let (w, i) = (
             e.value[1] as usize,
-            u32::from_le_bytes(e.value[2..6].try_into().unwrap()),
+            u32::from_le_bytes(e.value[2..6].try_into().expect("4 bytes")),
         );
         match e.value[0] {
             b'o' => seen_own[w][i as usize] = true,

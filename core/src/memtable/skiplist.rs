@@ -88,7 +88,7 @@ impl core::fmt::Display for DuplicateEntry {
 /// The fixed part of a node: level-0 link and header. The upper links lie below it, the key and
 /// value after it (see the module documentation). Only ever accessed through raw pointers
 /// derived from the arena allocation, never through a `&Node` spanning the whole node.
-#[repr(C)]
+#[repr(C, align(8))]
 struct Node {
     next0: AtomicPtr<Node>,
     seq: u64,
@@ -107,7 +107,7 @@ static LATE_DUPLICATES: AtomicUsize = AtomicUsize::new(0);
 const LINK_BYTES: usize = core::mem::size_of::<Link>();
 const NODE_BYTES: usize = core::mem::size_of::<Node>();
 const _: () = assert!(NODE_BYTES == 24 && NODE_BYTES % ALIGN == 0);
-const _: () = assert!(core::mem::align_of::<Node>() <= ALIGN && LINK_BYTES % ALIGN == 0);
+const _: () = assert!(core::mem::align_of::<Node>() <= ALIGN && ALIGN % LINK_BYTES == 0);
 
 /// The link of `node` at `level`.
 ///
@@ -470,7 +470,9 @@ fn alloc_node(
     value_len: usize,
 ) -> NonNull<Node> {
     debug_assert!((1..=HEIGHT_MAX).contains(&height));
-    let upper_bytes = (height - 1) * LINK_BYTES;
+    // Rounded up to ALIGN so that the node itself stays 8-aligned when links are 4 bytes
+    // (32-bit targets); the padding lies below the highest link.
+    let upper_bytes = ((height - 1) * LINK_BYTES).next_multiple_of(ALIGN);
     let size = (upper_bytes + NODE_BYTES)
         .checked_add(key.len())
         .and_then(|n| n.checked_add(value_len));
@@ -679,6 +681,21 @@ mod tests {
             miri_n
         } else {
             n
+        }
+    }
+
+    #[test]
+    fn compare_bytes_is_bytewise_order() {
+        let mut rng = Rng::new(21);
+        for _ in 0..small(20_000, 500) {
+            // Long shared prefixes over a tiny alphabet, so words often tie.
+            let prefix: Vec<u8> = (0..rng.below(20)).map(|_| rng.below(2) as u8).collect();
+            let mut a = prefix.clone();
+            let mut b = prefix;
+            a.extend((0..rng.below(12)).map(|_| rng.below(3) as u8 * 127));
+            b.extend((0..rng.below(12)).map(|_| rng.below(3) as u8 * 127));
+            assert_eq!(compare_bytes(&a, &b), a.cmp(&b), "{a:?} vs {b:?}");
+            assert_eq!(compare_bytes(&a, &a), CmpOrdering::Equal);
         }
     }
 

@@ -81,7 +81,7 @@ impl Default for Config {
             value_bytes_max: 64 << 20,
             batch_ops_max: 1 << 20,
             txn_retries_max: 100,
-            seed: 0x5eed_0f_99db,
+            seed: 0x5eed_f099_db00,
             memory_bytes_max: 0,
             evict: true,
         }
