@@ -1,0 +1,395 @@
+//! A worker thread: one `mio::Poll` over the connections the acceptor hands it.
+//!
+//! The acceptor sends each new socket through the worker's channel and wakes its poll with a
+//! `mio::Waker`. The worker registers the socket edge-triggered for reading and writing and
+//! drives the connection on every event (see [`Connection::drive`]). Connections that yielded
+//! are driven again right after the current batch of events, before the worker sleeps.
+//!
+//! Once a second ([`SWEEP_INTERVAL`]) the worker closes connections idle longer than
+//! `--idle-timeout` and gives back the memory of buffers that grew for a large request.
+//!
+//! When the server stops, the worker closes the input of every connection, lets each one
+//! execute what it had read and write its replies, and ends once they are all closed, or
+//! after [`DRAIN_TIMEOUT`] for clients that do not read.
+
+use std::io;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+use ppdb_memcache::Limits;
+use tracing::{debug, error};
+
+use super::connection::{CloseReason, Connection, Env, Peer, Progress};
+use super::unix_now;
+use crate::exec::Executor;
+use crate::shared::{ConnContext, Shared, WorkerCounters};
+
+/// How often a worker looks for idle connections and oversized idle buffers.
+pub(crate) const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a stopping worker waits for its clients to read their last replies.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many events one poll returns at most.
+const EVENTS_MAX: usize = 1024;
+/// The token of the worker's waker; connections use their slot index.
+const WAKER: Token = Token(usize::MAX);
+
+/// A socket the acceptor accepted, on its way to a worker.
+#[derive(Debug)]
+pub(crate) struct NewConnection {
+    /// The socket.
+    pub(crate) stream: TcpStream,
+    /// The connection's id.
+    pub(crate) id: u64,
+    /// The peer's address.
+    pub(crate) peer: std::net::SocketAddr,
+}
+
+/// The acceptor's side of a worker.
+#[derive(Debug)]
+pub(crate) struct WorkerHandle {
+    sender: Sender<NewConnection>,
+    waker: Arc<Waker>,
+    thread: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Hands a new connection to the worker; gives it back if the worker is gone.
+    pub(crate) fn hand_over(&self, connection: NewConnection) -> Result<(), NewConnection> {
+        self.sender.send(connection).map_err(|e| e.0)?;
+        // A failed wake means the worker's poll is gone: the worker ended.
+        let _ = self.waker.wake();
+        Ok(())
+    }
+
+    /// Wakes the worker so that it notices the server is stopping.
+    pub(crate) fn wake(&self) {
+        let _ = self.waker.wake();
+    }
+
+    /// Waits for the worker to end; `false` if it panicked.
+    pub(crate) fn join(self) -> bool {
+        drop(self.sender);
+        self.thread.join().is_ok()
+    }
+}
+
+/// Starts worker `index`.
+pub(crate) fn spawn(
+    index: usize,
+    shared: Arc<Shared>,
+    acceptor_waker: Arc<Waker>,
+) -> io::Result<WorkerHandle> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    let (sender, receiver) = mpsc::channel();
+    let counters = shared.register_worker();
+    let thread = thread::Builder::new()
+        .name(format!("ppdb-worker-{index}"))
+        .spawn(move || {
+            let worker = Worker::new(poll, receiver, shared, counters, acceptor_waker);
+            worker.run();
+        })?;
+    Ok(WorkerHandle {
+        sender,
+        waker,
+        thread,
+    })
+}
+
+/// Connections by slot; a slot's index is its token.
+#[derive(Debug)]
+struct Slots<T> {
+    entries: Vec<Option<T>>,
+    free: Vec<usize>,
+    len: usize,
+}
+
+impl<T> Default for Slots<T> {
+    fn default() -> Self {
+        Slots {
+            entries: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Slots<T> {
+    fn insert(&mut self, connection: T) -> usize {
+        self.len += 1;
+        match self.free.pop() {
+            Some(index) => {
+                self.entries[index] = Some(connection);
+                index
+            }
+            None => {
+                self.entries.push(Some(connection));
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.entries.get_mut(index).and_then(Option::as_mut)
+    }
+
+    fn remove(&mut self, index: usize) -> Option<T> {
+        let connection = self.entries.get_mut(index)?.take()?;
+        self.free.push(index);
+        self.len -= 1;
+        Some(connection)
+    }
+
+    fn indices(&self) -> Vec<usize> {
+        (0..self.entries.len())
+            .filter(|&i| self.entries[i].is_some())
+            .collect()
+    }
+}
+
+/// Everything a worker's connections share, apart from the connections themselves.
+struct Context {
+    shared: Arc<Shared>,
+    counters: Arc<WorkerCounters>,
+    executor: Executor,
+    limits: Limits,
+    acceptor_waker: Arc<Waker>,
+}
+
+impl Context {
+    fn request_shutdown(&self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        let _ = self.acceptor_waker.wake();
+    }
+}
+
+struct Worker {
+    poll: Poll,
+    receiver: Receiver<NewConnection>,
+    slots: Slots<Connection>,
+    /// Connections that yielded, to drive again before sleeping.
+    yielded: Vec<usize>,
+    context: Context,
+    /// When the server started stopping, as this worker saw it.
+    draining_since: Option<Instant>,
+}
+
+impl Worker {
+    fn new(
+        poll: Poll,
+        receiver: Receiver<NewConnection>,
+        shared: Arc<Shared>,
+        counters: Arc<WorkerCounters>,
+        acceptor_waker: Arc<Waker>,
+    ) -> Worker {
+        let settings = &shared.settings;
+        let limits = Limits {
+            multiget_line_len_max: settings.multiget_line_bytes_max,
+            ..Limits::with_item_size_max(settings.item_size_max)
+        };
+        let executor = Executor::new(shared.clone());
+        Worker {
+            poll,
+            receiver,
+            slots: Slots::default(),
+            yielded: Vec::new(),
+            context: Context {
+                shared,
+                counters,
+                executor,
+                limits,
+                acceptor_waker,
+            },
+            draining_since: None,
+        }
+    }
+
+    fn run(mut self) {
+        let mut events = Events::with_capacity(EVENTS_MAX);
+        let mut again = Vec::new();
+        let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
+        loop {
+            let timeout = if self.yielded.is_empty() {
+                next_sweep.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    error!(%e, "worker poll failed; closing its connections");
+                    self.close_all(CloseReason::SocketError);
+                    return;
+                }
+            }
+            let now = Instant::now();
+            let now_unix = unix_now();
+            std::mem::swap(&mut again, &mut self.yielded);
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => self.on_wake(now, now_unix),
+                    Token(index) => {
+                        if let Some(connection) = self.slots.get_mut(index) {
+                            connection.on_event(event);
+                            self.drive(index, now, now_unix);
+                        }
+                    }
+                }
+            }
+            for index in again.drain(..) {
+                self.drive(index, now, now_unix);
+            }
+            if now >= next_sweep {
+                self.sweep(now);
+                next_sweep = now + SWEEP_INTERVAL;
+            }
+            if let Some(since) = self.draining_since {
+                if self.slots.len == 0 {
+                    return;
+                }
+                if now.saturating_duration_since(since) >= DRAIN_TIMEOUT {
+                    self.close_all(CloseReason::DrainTimeout);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Registers new connections, and starts draining if the server is stopping.
+    fn on_wake(&mut self, now: Instant, now_unix: u64) {
+        loop {
+            match self.receiver.try_recv() {
+                Ok(new) => self.admit(new, now),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    // The acceptor is gone: it only drops the sender after it stopped.
+                    self.context.shared.stopping.store(true, Ordering::SeqCst);
+                    break;
+                }
+            }
+        }
+        if self.draining_since.is_none() && self.context.shared.stopping.load(Ordering::SeqCst) {
+            self.draining_since = Some(now);
+            for index in self.slots.indices() {
+                if let Some(connection) = self.slots.get_mut(index) {
+                    connection.close_input();
+                }
+                self.drive(index, now, now_unix);
+            }
+        }
+    }
+
+    fn admit(&mut self, new: NewConnection, now: Instant) {
+        let global = &self.context.shared.global;
+        if self.draining_since.is_some() {
+            global.curr_connections.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        let ctx = ConnContext {
+            id: new.id,
+            peer: Some(new.peer),
+            counters: self.context.counters.clone(),
+        };
+        let connection = Connection::new(new.stream, ctx, self.context.limits, now);
+        let index = self.slots.insert(connection);
+        let Some(connection) = self.slots.get_mut(index) else {
+            return;
+        };
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(e) =
+            self.poll
+                .registry()
+                .register(connection.stream_mut(), Token(index), interest)
+        {
+            error!(conn = new.id, %e, "cannot register a connection");
+            self.close(index, CloseReason::SocketError);
+            return;
+        }
+        debug!(conn = new.id, peer = %new.peer, "connection opened");
+    }
+
+    fn drive(&mut self, index: usize, now: Instant, now_unix: u64) {
+        let Some(connection) = self.slots.get_mut(index) else {
+            return;
+        };
+        let context = &self.context;
+        let request_shutdown = || context.request_shutdown();
+        let env = Env {
+            executor: &context.executor,
+            shared: &context.shared,
+            request_shutdown: &request_shutdown,
+            now_unix,
+            now,
+        };
+        match connection.drive(&env) {
+            Progress::Waiting => {}
+            Progress::Yielded => self.yielded.push(index),
+            Progress::Close(reason) => self.close(index, reason),
+        }
+    }
+
+    /// Closes idle connections and shrinks idle buffers.
+    fn sweep(&mut self, now: Instant) {
+        let idle_timeout = self.context.shared.settings.idle_timeout_secs;
+        for index in self.slots.indices() {
+            let Some(connection) = self.slots.get_mut(index) else {
+                continue;
+            };
+            if idle_timeout > 0 && connection.is_idle(now, Duration::from_secs(idle_timeout)) {
+                self.close(index, CloseReason::IdleTimeout);
+            } else {
+                connection.shrink_buffers();
+            }
+        }
+    }
+
+    fn close(&mut self, index: usize, reason: CloseReason) {
+        let Some(mut connection) = self.slots.remove(index) else {
+            return;
+        };
+        // Closing the socket removes it from the poll too; deregistering first keeps every
+        // platform's poll consistent.
+        let _ = self.poll.registry().deregister(connection.stream_mut());
+        let global = &self.context.shared.global;
+        global.curr_connections.fetch_sub(1, Ordering::Relaxed);
+        debug!(
+            conn = connection.id(),
+            peer = %Peer(connection.peer()),
+            ?reason,
+            unsent_bytes = connection.pending_output(),
+            "connection closed"
+        );
+    }
+
+    fn close_all(&mut self, reason: CloseReason) {
+        for index in self.slots.indices() {
+            self.close(index, reason);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_reuse_freed_indices() {
+        let mut slots = Slots::default();
+        assert!(slots.get_mut(0).is_none());
+        assert!(slots.remove(3).is_none());
+        let a = slots.insert("a");
+        let b = slots.insert("b");
+        let c = slots.insert("c");
+        assert_eq!((a, b, c, slots.len), (0, 1, 2, 3));
+        assert_eq!(slots.remove(b), Some("b"));
+        assert_eq!(slots.remove(b), None, "a slot is freed once");
+        assert_eq!(slots.indices(), [0, 2]);
+        assert_eq!(slots.insert("d"), b, "the freed slot is reused");
+        assert_eq!(slots.get_mut(b).copied(), Some("d"));
+        assert_eq!(slots.len, 3);
+    }
+}

@@ -1,0 +1,55 @@
+//! Many requests in one write: every reply comes back, in order.
+
+mod common;
+
+use std::io::Write;
+
+use common::{exchange, read_until, Server};
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let server = Server::start(&[]);
+    let mut stream = server.connect();
+    let count = 5000;
+    let mut request = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..count {
+        let value = format!("v{i}");
+        request
+            .extend_from_slice(format!("set k{i} 0 0 {}\r\n{value}\r\n", value.len()).as_bytes());
+        request.extend_from_slice(format!("get k{i}\r\n").as_bytes());
+        expected.extend_from_slice(b"STORED\r\n");
+        expected.extend_from_slice(
+            format!("VALUE k{i} 0 {}\r\n{value}\r\nEND\r\n", value.len()).as_bytes(),
+        );
+    }
+    request.extend_from_slice(b"get k0 k1 nothing k2\r\n");
+    expected.extend_from_slice(
+        b"VALUE k0 0 2\r\nv0\r\nVALUE k1 0 2\r\nv1\r\nVALUE k2 0 2\r\nv2\r\nEND\r\n",
+    );
+    // A last request with a reply found nowhere else marks the end.
+    request.extend_from_slice(b"incr k0 1\r\nbogus\r\n");
+    expected.extend_from_slice(b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+    expected.extend_from_slice(b"ERROR\r\n");
+    let reply = exchange(&mut stream, &request, b"value\r\nERROR\r\n");
+    assert_eq!(reply.len(), expected.len());
+    assert!(reply == expected, "replies differ from the requests' order");
+}
+
+#[test]
+fn pipelined_storage_across_many_writes() {
+    let server = Server::start(&[]);
+    let mut stream = server.connect();
+    // A large value split over many small writes, with the next request glued to its end.
+    let value = vec![b'x'; 300_000];
+    let mut request = format!("set big 0 0 {}\r\n", value.len()).into_bytes();
+    request.extend_from_slice(&value);
+    request.extend_from_slice(b"\r\nget big\r\n");
+    for chunk in request.chunks(7919) {
+        stream.write_all(chunk).unwrap();
+    }
+    let mut expected = b"STORED\r\nVALUE big 0 300000\r\n".to_vec();
+    expected.extend_from_slice(&value);
+    expected.extend_from_slice(b"\r\nEND\r\n");
+    assert_eq!(read_until(&mut stream, b"END\r\n"), expected);
+}
