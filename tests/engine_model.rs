@@ -363,8 +363,13 @@ fn run_txn(
     Ok(())
 }
 
+/// Cases per run: 256, or `PROPTEST_CASES` (the longer runs of `.ci/extended` set it).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn engine_matches_model(ops in prop::collection::vec(op(), 1..200)) {
