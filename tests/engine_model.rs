@@ -151,10 +151,14 @@ fn pairs(items: Vec<(Vec<u8>, Item)>) -> Vec<(Vec<u8>, Vec<u8>)> {
     items.into_iter().map(|(k, i)| (k, i.value)).collect()
 }
 
-fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+/// Runs `ops` on an engine with small memtables whose runs merge with `run_merge_ratio` and
+/// at most `runs_max` runs (0 and small caps keep several runs alive, so partial merges happen).
+fn run(ops: Vec<Op>, run_merge_ratio: usize, runs_max: usize) -> Result<(), TestCaseError> {
     let cfg = Config {
         memtable_bytes_max: 4096,
         arena_block_bytes: 1024,
+        run_merge_ratio,
+        runs_max,
         ..Config::default()
     };
     let engine = Engine::new(cfg).unwrap();
@@ -365,14 +369,21 @@ fn run_txn(
 
 /// Cases per run: 256, or `PROPTEST_CASES` (the longer runs of `.ci/extended` set it).
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
-    fn engine_matches_model(ops in prop::collection::vec(op(), 1..200)) {
-        run(ops)?;
+    fn engine_matches_model(
+        ops in prop::collection::vec(op(), 1..200),
+        run_merge_ratio in 0..3usize,
+        runs_max in 1..5usize,
+    ) {
+        run(ops, run_merge_ratio, runs_max)?;
     }
 }

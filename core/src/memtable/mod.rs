@@ -161,12 +161,15 @@ pub struct Memtable {
 }
 
 impl Memtable {
-    /// An empty memtable; `seed` seeds the skiplist's tower heights, `id` names it in stats.
-    pub fn new(id: u64, seed: u64, arena_block_bytes: usize) -> Self {
-        Memtable {
-            list: SkipList::new(seed, arena_block_bytes),
-            id,
-        }
+    /// An empty memtable; `seed` seeds the skiplist's tower heights, `id` names it in stats,
+    /// `index_slots` sizes the skiplist's key index (0: none; see `skiplist`'s "Key index").
+    pub fn new(id: u64, seed: u64, arena_block_bytes: usize, index_slots: usize) -> Self {
+        let list = if index_slots == 0 {
+            SkipList::new(seed, arena_block_bytes)
+        } else {
+            SkipList::with_index(seed, arena_block_bytes, index_slots)
+        };
+        Memtable { list, id }
     }
 
     /// The memtable's id (increasing with each rotation).
@@ -189,10 +192,7 @@ impl Memtable {
 
     /// The newest version of `key` with `seq <= snapshot_seq`, if any (tombstones included).
     pub fn get(&self, key: &[u8], snapshot_seq: u64) -> Option<VersionRef<'_>> {
-        let mut it = self.list.iter();
-        it.seek(key, snapshot_seq);
-        let e = it.entry()?;
-        (e.key == key).then(|| decode_entry(e))
+        self.list.get(key, snapshot_seq).map(decode_entry)
     }
 
     /// A cursor over the versions in internal order.
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn header_round_trip_and_visibility() {
-        let m = Memtable::new(1, 7, 4096);
+        let m = Memtable::new(1, 7, 4096, 64);
         m.add(
             b"k",
             3,

@@ -75,6 +75,13 @@ pub fn hash_entry(seed: u64, key: &[u8], seq: u64) -> u64 {
     mix64(mix64(h) ^ seq)
 }
 
+/// A 64-bit hash of a key alone (no seed, no sequence number), for the hash indexes of runs
+/// and memtables: every output bit depends on every key byte.
+#[inline]
+pub fn hash_key(key: &[u8]) -> u64 {
+    hash_entry(0, key, 0)
+}
+
 /// A tower height in `1..=height_max` with `P(height > h) = 2^-h` (p = 1/2): the number of
 /// trailing zero bits of `bits`, plus one, capped at `height_max`.
 pub fn tower_height(bits: u64, height_max: usize) -> usize {

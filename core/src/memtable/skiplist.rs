@@ -34,6 +34,20 @@
 //! it re-checks for an equal entry. Linking bottom-up keeps the invariant that a node linked at
 //! level `i` is linked at every level below.
 //!
+//! # Key index
+//!
+//! A list made with [`SkipList::with_index`] also keeps a hash index from each key to the node
+//! of its newest version: an open-addressing table (linear probing) of node pointers. After an
+//! insert has linked its node, it publishes the node in the index: it CASes an empty slot to
+//! the node, or replaces the pointer to an older version of the same key (never a newer one,
+//! so the slot always holds the newest version among the finished inserts). [`SkipList::get`]
+//! looks there first: if the newest version is visible at the reader's sequence it is the
+//! answer; a key that is absent from a *complete* index is absent from the list. Otherwise it
+//! seeks as usual. An index that fills past three quarters (or whose probe runs too long) stops
+//! taking new keys and is marked incomplete, so misses then fall back to seeking. For memtable
+//! lookups (most of them misses, or hits on the newest version) this turns a descent through
+//! `log2(n)` nodes into one or two cache lines.
+//!
 //! # Memory ordering
 //!
 //! A node's header, key, value and initial links are written before the Release CAS that links
@@ -46,16 +60,18 @@
     reason = "nodes are variable-sized arena allocations reached through raw pointers"
 )]
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cmp::Ordering as CmpOrdering;
 use core::ptr;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 use crossbeam_utils::CachePadded;
 
 use super::arena::{Arena, ALIGN};
-use super::rng::{hash_entry, tower_height};
+use super::rng::{hash_entry, hash_key, tower_height};
 
 /// The maximum tower height. With p = 1/2 it keeps searches logarithmic up to about 2^24 (16 M)
 /// entries, more than a memtable holds; larger lists still work, a little slower.
@@ -205,6 +221,119 @@ pub struct SkipList {
     height: AtomicUsize,
     /// The number of entries; on its own cache line as every insert bumps it.
     len: CachePadded<AtomicUsize>,
+    /// The key index (see the module documentation), if the list was made with one.
+    index: Option<KeyIndex>,
+}
+
+/// A hash index from each key to the node of its newest version.
+struct KeyIndex {
+    /// A power-of-two table of node pointers (null: free).
+    slots: Box<[AtomicPtr<Node>]>,
+    /// Slots taken.
+    used: AtomicUsize,
+    /// False once a key could not be indexed: a miss then proves nothing.
+    complete: AtomicBool,
+}
+
+/// The longest probe sequence an insert follows before giving up on indexing its key.
+const INDEX_PROBES_MAX: usize = 64;
+
+impl KeyIndex {
+    fn new(slots: usize) -> KeyIndex {
+        let slots = slots.max(2).next_power_of_two();
+        KeyIndex {
+            slots: (0..slots)
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+            used: AtomicUsize::new(0),
+            complete: AtomicBool::new(true),
+        }
+    }
+
+    /// Records `node`, a published node holding `(key, seq)`, as the newest version of `key`
+    /// unless a newer one is already recorded.
+    ///
+    /// # Safety
+    /// `node` and every pointer already in the table are published nodes of one list.
+    unsafe fn publish(&self, node: *mut Node, key: &[u8], seq: u64) {
+        let mask = self.slots.len() - 1;
+        let mut pos = hash_key(key) as usize & mask;
+        for _ in 0..INDEX_PROBES_MAX {
+            let slot = &self.slots[pos];
+            let mut current = slot.load(Ordering::Acquire);
+            loop {
+                if current.is_null() {
+                    if self.used.load(Ordering::Relaxed) >= self.slots.len() / 4 * 3 {
+                        break;
+                    }
+                    match slot.compare_exchange(
+                        ptr::null_mut(),
+                        node,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => {
+                            self.used.fetch_add(1, Ordering::Relaxed);
+                            return;
+                        }
+                        Err(seen) => {
+                            current = seen;
+                            continue;
+                        }
+                    }
+                }
+                // SAFETY: the table only holds published nodes of the list (contract).
+                let (current_key, current_seq) = unsafe { (node_key(current), (*current).seq) };
+                if compare_bytes(current_key, key).is_ne() {
+                    break;
+                }
+                if current_seq >= seq {
+                    return;
+                }
+                match slot.compare_exchange(current, node, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => return,
+                    Err(seen) => current = seen,
+                }
+            }
+            if current.is_null() {
+                // The table is full enough: stop indexing new keys.
+                break;
+            }
+            pos = (pos + 1) & mask;
+        }
+        self.complete.store(false, Ordering::Release);
+    }
+
+    /// The node of the newest indexed version of `key`; `Err(())` when the key is not indexed
+    /// but the index is incomplete (the list must be searched).
+    ///
+    /// # Safety
+    /// The table only holds published nodes of a list that outlives `'a`.
+    unsafe fn find(&self, key: &[u8]) -> Result<Option<*mut Node>, ()> {
+        let mask = self.slots.len() - 1;
+        let mut pos = hash_key(key) as usize & mask;
+        for _ in 0..INDEX_PROBES_MAX {
+            let node = self.slots[pos].load(Ordering::Acquire);
+            if node.is_null() {
+                break;
+            }
+            // SAFETY: forwarded contract.
+            if compare_bytes(unsafe { node_key(node) }, key).is_eq() {
+                return Ok(Some(node));
+            }
+            pos = (pos + 1) & mask;
+        }
+        if self.complete.load(Ordering::Acquire) {
+            Ok(None)
+        } else {
+            Err(())
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.slots.len() * core::mem::size_of::<AtomicPtr<Node>>()
+    }
 }
 
 // SAFETY: the list owns its arena; the raw head pointer only points into it. Nodes are
@@ -233,6 +362,17 @@ impl SkipList {
             seed,
             height: AtomicUsize::new(1),
             len: CachePadded::new(AtomicUsize::new(0)),
+            index: None,
+        }
+    }
+
+    /// An empty list with a key index of about `index_slots` slots (rounded up to a power of
+    /// two; it indexes up to three quarters of that many distinct keys, see the module
+    /// documentation).
+    pub fn with_index(seed: u64, arena_block_bytes: usize, index_slots: usize) -> Self {
+        SkipList {
+            index: Some(KeyIndex::new(index_slots)),
+            ..SkipList::new(seed, arena_block_bytes)
         }
     }
 
@@ -279,6 +419,11 @@ impl SkipList {
         let node = alloc_node(&self.arena, height, key, seq, value_parts, value_len).as_ptr();
         for level in 0..height {
             self.link_at(node, level, &mut splice, key, seq)?;
+        }
+        if let Some(index) = &self.index {
+            // SAFETY: `node` is linked at level 0, so published; the index only ever receives
+            // published nodes of this list.
+            unsafe { index.publish(node, key, seq) };
         }
         self.len.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -419,6 +564,19 @@ impl SkipList {
 
     /// The newest entry of `key` with a sequence number `<= seq`, if any.
     pub fn get(&self, key: &[u8], seq: u64) -> Option<Entry<'_>> {
+        if let Some(index) = &self.index {
+            // SAFETY: the index holds published nodes of this list, which outlives the borrow.
+            match unsafe { index.find(key) } {
+                Ok(None) => return None,
+                // SAFETY: as above.
+                Ok(Some(node)) if unsafe { (*node).seq } <= seq => {
+                    // SAFETY: as above.
+                    return Some(unsafe { node_entry(node) });
+                }
+                // The newest version is too new for this reader, or the key is not indexed.
+                _ => {}
+            }
+        }
         let mut it = self.iter();
         it.seek(key, seq);
         it.entry().filter(|e| e.key == key)
@@ -437,7 +595,7 @@ impl SkipList {
     /// Bytes held: the bytes the arena reserved (nodes, keys, values, block headers and the
     /// unused tail of the current block). Grows in steps of about one arena block.
     pub fn memory_bytes(&self) -> usize {
-        self.arena.memory_bytes()
+        self.arena.memory_bytes() + self.index.as_ref().map_or(0, KeyIndex::memory_bytes)
     }
 
     /// A cursor over the list, not positioned (not valid) until a seek.
@@ -966,8 +1124,12 @@ mod tests {
     }
 
     /// One round of writers on overlapping keys and the same `(key, seq)`, with a reader.
-    fn concurrent_round(seed: u64, threads: u64, per_thread: u64) {
-        let list = SkipList::new(seed, 1024);
+    fn concurrent_round(seed: u64, threads: u64, per_thread: u64, index_slots: usize) {
+        let list = if index_slots == 0 {
+            SkipList::new(seed, 1024)
+        } else {
+            SkipList::with_index(seed, 1024, index_slots)
+        };
         std::thread::scope(|s| {
             for t in 0..threads {
                 let list = &list;
@@ -983,6 +1145,24 @@ mod tests {
                 });
             }
             let list = &list;
+            s.spawn(move || {
+                // Through the key index (when there is one): a key's newest version never goes
+                // back, and is the one a seek finds at that sequence.
+                let mut newest = alloc::vec![0u64; per_thread as usize / 2 + 1];
+                for _ in 0..3 {
+                    for (k, seen) in newest.iter_mut().enumerate() {
+                        let key = (k as u64).to_be_bytes();
+                        if let Some(e) = list.get(&key, u64::MAX) {
+                            assert_eq!(e.key, key);
+                            assert!(e.seq >= *seen, "a key's newest version went back");
+                            *seen = e.seq;
+                            let mut it = list.iter();
+                            it.seek(&key, e.seq);
+                            assert_eq!(it.entry(), Some(e));
+                        }
+                    }
+                }
+            });
             s.spawn(move || {
                 for _ in 0..4 {
                     let all = forward(list);
@@ -1004,6 +1184,46 @@ mod tests {
         for i in 0..per_thread {
             assert_eq!(list.get(b"shared", i).unwrap().seq, i);
         }
+        for k in 0..per_thread / 2 {
+            let key = k.to_be_bytes();
+            let newest = list.get(&key, u64::MAX).unwrap();
+            assert_eq!(newest.seq, (2 * k + 1) * threads + threads - 1);
+        }
+        assert!(list.get(b"absent", u64::MAX).is_none());
+    }
+
+    #[test]
+    fn concurrent_inserts_and_reads_through_the_key_index() {
+        let per_thread = small(2_000, 40) as u64;
+        for round in 0..small(4, 2) as u64 {
+            // A roomy index, and one that fills up (misses then fall back to seeks).
+            concurrent_round(31 + round, 3, per_thread, 4 * per_thread as usize);
+            concurrent_round(41 + round, 3, per_thread, 16);
+        }
+    }
+
+    #[test]
+    fn key_index_answers_like_a_seek() {
+        let mut rng = Rng::new(99);
+        for slots in [2usize, 8, 64, 4096] {
+            let plain = SkipList::new(5, 4096);
+            let indexed = SkipList::with_index(5, 4096, slots);
+            for step in 0..small(3000, 200) as u64 {
+                let key = rng.below(small(500, 40) as u64).to_be_bytes();
+                let seq = rng.below(1_000_000);
+                let value = step.to_le_bytes();
+                assert_eq!(
+                    plain.insert(&key, seq, &[&value]),
+                    indexed.insert(&key, seq, &[&value])
+                );
+                let probe = rng.below(small(600, 50) as u64).to_be_bytes();
+                for at in [rng.below(1_000_000), u64::MAX, 0] {
+                    assert_eq!(plain.get(&probe, at), indexed.get(&probe, at));
+                }
+            }
+            assert_eq!(forward(&plain), forward(&indexed));
+            assert!(indexed.memory_bytes() > plain.memory_bytes());
+        }
     }
 
     #[test]
@@ -1012,7 +1232,7 @@ mod tests {
         // thread meanwhile) have run, so the tests exercise them; bounded.
         let per_thread = small(2_000, 40) as u64;
         for round in 0..small(50, 8) as u64 {
-            concurrent_round(13 + round, 3, per_thread);
+            concurrent_round(13 + round, 3, per_thread, 0);
             let retries = CAS_RETRIES.load(Ordering::Relaxed);
             let late = LATE_DUPLICATES.load(Ordering::Relaxed);
             if retries > 0 && late > 0 {

@@ -20,7 +20,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::ops::Bound;
 
-use crate::memtable::run::{Run, RunBuilder, RUN_SLOT_BYTES};
+use crate::memtable::run::{Run, RunBuilder, RUN_KEY_INDEX_BYTES, RUN_SLOT_BYTES};
 use crate::memtable::{decode_entry, skiplist, Memtable, ValueKind, VersionRef};
 
 /// A cursor over one source.
@@ -228,6 +228,9 @@ pub(crate) struct MergeParams<'p> {
     pub(crate) now: u64,
     /// The current access epoch (given to versions coming from memtables).
     pub(crate) epoch: u32,
+    /// Whether the inputs include the oldest run: only then may a merge drop tombstones that
+    /// shadow nothing, or evict keys (older runs could otherwise still hold versions they hide).
+    pub(crate) bottom: bool,
     /// Evict the coldest keys until the run holds at most this many bytes.
     pub(crate) output_bytes_max: Option<usize>,
 }
@@ -266,10 +269,11 @@ pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> 
         let start = kept.len();
         collect_key(&group, params, &mut stats, &mut kept);
         if kept.len() > start {
-            let bytes = kept[start..]
-                .iter()
-                .map(|v| v.key.len() + v.value.len() + RUN_SLOT_BYTES)
-                .sum();
+            let bytes = RUN_KEY_INDEX_BYTES
+                + kept[start..]
+                    .iter()
+                    .map(|v| v.key.len() + v.value.len() + RUN_SLOT_BYTES)
+                    .sum::<usize>();
             let live = kept[start].kind == ValueKind::Value;
             keys.push(KeyGroup {
                 first: start,
@@ -391,7 +395,8 @@ fn collect_key<'a>(
         }
         kept.push(v);
     }
-    while kept.len() > start
+    while params.bottom
+        && kept.len() > start
         && kept
             .last()
             .is_some_and(|v| v.kind == ValueKind::Tombstone && v.seq <= oldest_snapshot)
@@ -437,6 +442,7 @@ mod tests {
             flushes,
             now,
             epoch: 0,
+            bottom: true,
             output_bytes_max: None,
         };
         let mut kept = Vec::new();

@@ -69,6 +69,12 @@ pub struct Config {
     /// At the memory limit: evict the coldest keys (a cache, like memcached) when true, or
     /// refuse writes with `Error::OutOfMemory` when false (memcached's `-M`).
     pub evict: bool,
+    /// Size-tiered merging of runs: a merge of frozen memtables also takes the next newer run
+    /// while that run holds at most this many times the bytes gathered so far (0: never, so
+    /// each merge makes a new run until [`Config::runs_max`] forces them together).
+    pub run_merge_ratio: usize,
+    /// The most runs kept; a merge that would leave more merges the oldest ones too.
+    pub runs_max: usize,
 }
 
 impl Default for Config {
@@ -84,11 +90,20 @@ impl Default for Config {
             seed: 0x5eed_f099_db00,
             memory_bytes_max: 0,
             evict: true,
+            run_merge_ratio: 2,
+            runs_max: 8,
         }
     }
 }
 
 impl Config {
+    /// The slots of a memtable's key index: one per 64 bytes of memtable budget (8 bytes each,
+    /// so the index costs an eighth of the budget; it indexes up to three quarters of that many
+    /// distinct keys, enough unless values are tiny).
+    fn memtable_index_slots(&self) -> usize {
+        self.memtable_bytes_max / 64
+    }
+
     /// Checks the configuration.
     pub fn validate(&self) -> Result<()> {
         if self.memtable_bytes_max < 4096 {
@@ -111,6 +126,9 @@ impl Config {
             return Err(Error::InvalidConfig(
                 "memory_bytes_max must be 0 (no limit) or at least 4 * memtable_bytes_max",
             ));
+        }
+        if self.runs_max == 0 {
+            return Err(Error::InvalidConfig("runs_max must be at least 1"));
         }
         if self.batch_ops_max == 0 {
             return Err(Error::InvalidConfig("batch_ops_max must be at least 1"));
@@ -237,6 +255,8 @@ pub struct EngineStats {
     pub frozen_memtables: usize,
     /// Versions in the merged run.
     pub run_versions: usize,
+    /// Merged runs (size-tiered; see [`Engine::maintain`]).
+    pub runs: usize,
     /// Live snapshot handles.
     pub snapshots_live: usize,
     /// Memtables frozen so far.
@@ -267,7 +287,9 @@ pub(crate) struct Tables {
     pub(crate) active: Arc<Memtable>,
     /// Newest first.
     pub(crate) frozen: Vec<Arc<Memtable>>,
-    pub(crate) run: Arc<Run>,
+    /// The merged runs, newest first; their sequence ranges do not overlap (see
+    /// [`Engine::maintain`] for how they are merged).
+    pub(crate) runs: Vec<Arc<Run>>,
     /// The sequences of the `flush_all` markers still relevant, ascending.
     pub(crate) flushes: Vec<u64>,
     /// Bytes of the frozen memtables and the run (they do not change).
@@ -278,15 +300,15 @@ impl Tables {
     fn new(
         active: Arc<Memtable>,
         frozen: Vec<Arc<Memtable>>,
-        run: Arc<Run>,
+        runs: Vec<Arc<Run>>,
         flushes: Vec<u64>,
     ) -> Tables {
-        let settled_bytes =
-            frozen.iter().map(|m| m.memory_bytes()).sum::<usize>() + run.memory_bytes();
+        let settled_bytes = frozen.iter().map(|m| m.memory_bytes()).sum::<usize>()
+            + runs.iter().map(|r| r.memory_bytes()).sum::<usize>();
         Tables {
             active,
             frozen,
-            run,
+            runs,
             flushes,
             settled_bytes,
         }
@@ -303,11 +325,15 @@ impl Tables {
                 return Some(v);
             }
         }
-        let (i, v) = self.run.get_indexed(key, seq)?;
-        if let Some(epoch) = epoch {
-            self.run.touch(i, epoch);
+        for run in &self.runs {
+            if let Some((i, v)) = run.get_indexed(key, seq) {
+                if let Some(epoch) = epoch {
+                    run.touch(i, epoch);
+                }
+                return Some(v);
+            }
         }
-        Some(v)
+        None
     }
 
     /// The version of `key` a reader at `seq` sees (tombstones included, `None` if the key is
@@ -337,15 +363,19 @@ impl Tables {
     }
 
     pub(crate) fn cursor(&self) -> MergeCursor<'_> {
-        let mut sources = Vec::with_capacity(self.frozen.len() + 2);
+        let mut sources = Vec::with_capacity(1 + self.frozen.len() + self.runs.len());
         sources.push(SourceCursor::memtable(&self.active));
         sources.extend(self.frozen.iter().map(|m| SourceCursor::memtable(m)));
-        sources.push(SourceCursor::run(&self.run));
+        sources.extend(self.runs.iter().map(|r| SourceCursor::run(r)));
         MergeCursor::new(sources)
     }
 
     fn memory_bytes(&self) -> usize {
         self.active.memory_bytes() + self.settled_bytes
+    }
+
+    fn runs_bytes(&self) -> usize {
+        self.runs.iter().map(|r| r.memory_bytes()).sum()
     }
 }
 
@@ -392,13 +422,13 @@ impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         config.validate()?;
         let mut rng = Rng::new(config.seed);
-        let active = Memtable::new(1, rng.next_u64(), config.arena_block_bytes);
-        let tables = Tables::new(
-            Arc::new(active),
-            Vec::new(),
-            Arc::new(Run::default()),
-            Vec::new(),
+        let active = Memtable::new(
+            1,
+            rng.next_u64(),
+            config.arena_block_bytes,
+            config.memtable_index_slots(),
         );
+        let tables = Tables::new(Arc::new(active), Vec::new(), Vec::new(), Vec::new());
         Ok(Engine {
             config,
             tables: RwLock::new(Arc::new(tables)),
@@ -648,7 +678,7 @@ impl Engine {
     /// Merges frozen memtables into the run (if any). Safe to call from any thread at any
     /// time; returns what the merges did.
     pub fn maintain(&self, now: u64) -> MergeStats {
-        self.maintain_to(now, self.run_bytes_target(0))
+        self.maintain_to(now, self.run_bytes_target(0), false)
     }
 
     /// With a memory limit and eviction on, the bytes the run may keep after a merge: the limit
@@ -659,38 +689,74 @@ impl Engine {
         (limit != 0 && self.config.evict).then(|| limit.saturating_sub(headroom).max(limit / 4))
     }
 
-    /// Merges frozen memtables; with `run_bytes_max`, evicts the coldest keys until the new run
-    /// holds at most that many bytes.
-    fn maintain_to(&self, now: u64, run_bytes_max: Option<usize>) -> MergeStats {
+    /// Merges frozen memtables into the runs; with `run_bytes_max`, evicts the coldest keys
+    /// (in a merge of everything) until the runs hold at most that many bytes. `full` merges
+    /// everything into one run even under the target, to reclaim all the memory that deletes,
+    /// overwrites and expiry left behind.
+    fn maintain_to(&self, now: u64, run_bytes_max: Option<usize>, full: bool) -> MergeStats {
         let _guard = self.merge_lock.lock();
         let mut total = MergeStats::default();
         let mut evict_pass_done = false;
         loop {
             let tables = self.tables();
-            // With nothing frozen, a merge of the run alone is still worth it to evict.
-            let run_over = run_bytes_max.is_some_and(|max| tables.run.memory_bytes() > max);
-            if tables.frozen.is_empty() && (!run_over || evict_pass_done) {
+            let frozen_bytes = tables.settled_bytes - tables.runs_bytes();
+            // Over the target, only a merge of everything can evict (dropping the versions of a
+            // key from newer runs alone would uncover its older versions).
+            let over = full || run_bytes_max.is_some_and(|max| tables.settled_bytes > max);
+            let runs_reclaimable = tables.runs.len() > 1 || (over && !tables.runs.is_empty());
+            if tables.frozen.is_empty() && (!over || evict_pass_done || !runs_reclaimable) {
                 return total;
             }
-            evict_pass_done = true;
+            let runs_merged = if over {
+                evict_pass_done = true;
+                tables.runs.len()
+            } else {
+                let mut gathered = frozen_bytes.max(1);
+                let mut n = 0;
+                // Size-tiered: runs grow geometrically, so a version is rewritten about
+                // log2(data / memtable) times and a read probes a handful of runs.
+                let ratio = self.config.run_merge_ratio;
+                let runs_max = self.config.runs_max;
+                while n < tables.runs.len()
+                    && (tables.runs[n].memory_bytes() <= ratio.saturating_mul(gathered)
+                        || tables.runs.len() - n >= runs_max)
+                {
+                    gathered += tables.runs[n].memory_bytes();
+                    n += 1;
+                }
+                n
+            };
+            let bottom = runs_merged == tables.runs.len();
             let (boundaries, _) = self.snapshots.boundaries(&self.seq_visible);
             let mut inputs: Vec<SourceCursor<'_>> = tables
                 .frozen
                 .iter()
                 .map(|m| SourceCursor::memtable(m))
                 .collect();
-            inputs.push(SourceCursor::run(&tables.run));
+            inputs.extend(
+                tables.runs[..runs_merged]
+                    .iter()
+                    .map(|r| SourceCursor::run(r)),
+            );
             let epoch = self.epoch.load(Ordering::Relaxed);
             let params = merge::MergeParams {
                 boundaries: &boundaries,
                 flushes: &tables.flushes,
                 now,
                 epoch,
-                output_bytes_max: run_bytes_max,
+                bottom,
+                output_bytes_max: if bottom { run_bytes_max } else { None },
             };
             let (run, stats) = merge::merge(inputs, &params);
-            let flush_keep = tables.flush_floor(boundaries[0]);
-            self.install_merge(&tables, run, flush_keep);
+            // A merge of everything dropped every version below the oldest boundary's floor;
+            // the markers below it hide nothing any more. Otherwise older runs may still hold
+            // versions the markers hide.
+            let flush_keep = if bottom {
+                tables.flush_floor(boundaries[0])
+            } else {
+                0
+            };
+            self.install_merge(&tables, run, runs_merged, flush_keep);
             self.epoch.store(epoch.saturating_add(1), Ordering::Relaxed);
             self.merges.fetch_add(1, Ordering::Relaxed);
             let dropped = stats.versions_in - stats.versions_out;
@@ -701,7 +767,9 @@ impl Engine {
                 .fetch_add(stats.keys_evicted_live, Ordering::Relaxed);
             self.expired_reclaimed
                 .fetch_add(stats.expired, Ordering::Relaxed);
-            self.run_keys_live.store(stats.keys_live, Ordering::Relaxed);
+            if bottom {
+                self.run_keys_live.store(stats.keys_live, Ordering::Relaxed);
+            }
             total.versions_in += stats.versions_in;
             total.versions_out += stats.versions_out;
             total.expired += stats.expired;
@@ -731,7 +799,7 @@ impl Engine {
             return Ok(());
         }
         self.rotate_quiet();
-        self.maintain_to(now, self.run_bytes_target(incoming));
+        self.maintain_to(now, self.run_bytes_target(incoming), true);
         if self.memory_bytes() + incoming <= limit {
             return Ok(());
         }
@@ -752,7 +820,7 @@ impl Engine {
                 *tables = Arc::new(Tables::new(
                     tables.active.clone(),
                     tables.frozen.clone(),
-                    tables.run.clone(),
+                    tables.runs.clone(),
                     flushes,
                 ));
             }
@@ -795,7 +863,8 @@ impl Engine {
             memory_bytes: tables.memory_bytes(),
             active_versions: tables.active.len(),
             frozen_memtables: tables.frozen.len(),
-            run_versions: tables.run.len(),
+            run_versions: tables.runs.iter().map(|r| r.len()).sum(),
+            runs: tables.runs.len(),
             snapshots_live: self.snapshots.count(),
             rotations: self.rotations.load(Ordering::Relaxed),
             merges: self.merges.load(Ordering::Relaxed),
@@ -897,6 +966,7 @@ impl Engine {
             st.memtable_next_id,
             st.rng.next_u64(),
             self.config.arena_block_bytes,
+            self.config.memtable_index_slots(),
         );
         st.memtable_next_id += 1;
         let mut tables = self.tables.write();
@@ -906,7 +976,7 @@ impl Engine {
         *tables = Arc::new(Tables::new(
             Arc::new(fresh),
             frozen,
-            tables.run.clone(),
+            tables.runs.clone(),
             tables.flushes.clone(),
         ));
         self.rotations.fetch_add(1, Ordering::Relaxed);
@@ -918,35 +988,36 @@ impl Engine {
         }
     }
 
-    /// Replaces the merged inputs (the oldest frozen memtables of `merged` and its run) by
-    /// `run`, keeping whatever was frozen since.
-    fn install_merge(&self, merged: &Tables, run: Run, flush_keep: u64) {
+    /// Replaces the merged inputs (the oldest frozen memtables of `merged` and its newest
+    /// `runs_merged` runs) by `run`, keeping whatever was frozen since and the older runs.
+    fn install_merge(&self, merged: &Tables, run: Run, runs_merged: usize, flush_keep: u64) {
         let mut tables = self.tables.write();
         let inputs = merged.frozen.len();
         let keep = tables.frozen.len() - inputs;
         let same = tables.frozen[keep..]
             .iter()
             .zip(&merged.frozen)
-            .all(|(a, b)| Arc::ptr_eq(a, b));
-        assert!(
-            same && Arc::ptr_eq(&tables.run, &merged.run),
-            "merge inputs changed under it"
-        );
+            .all(|(a, b)| Arc::ptr_eq(a, b))
+            && tables.runs.len() == merged.runs.len()
+            && tables
+                .runs
+                .iter()
+                .zip(&merged.runs)
+                .all(|(a, b)| Arc::ptr_eq(a, b));
+        assert!(same, "merge inputs changed under it");
         let frozen = tables.frozen[..keep].to_vec();
-        // Markers below the oldest boundary's floor hide nothing any more: the merge dropped
-        // every version below that floor, and newer sources only hold newer versions.
+        let mut runs = Vec::with_capacity(tables.runs.len() - runs_merged + 1);
+        if !run.is_empty() {
+            runs.push(Arc::new(run));
+        }
+        runs.extend(tables.runs[runs_merged..].iter().cloned());
         let flushes = tables
             .flushes
             .iter()
             .copied()
             .filter(|&f| f >= flush_keep)
             .collect();
-        *tables = Arc::new(Tables::new(
-            tables.active.clone(),
-            frozen,
-            Arc::new(run),
-            flushes,
-        ));
+        *tables = Arc::new(Tables::new(tables.active.clone(), frozen, runs, flushes));
     }
 
     pub(crate) fn count_conflict(&self) {
