@@ -879,7 +879,13 @@ impl Engine {
         }
     }
 
-    /// Bytes held by memtables and the run.
+    /// Frozen memtables waiting for a merge (with `merge_inline` off, the caller's cue to call
+    /// [`Engine::maintain`]).
+    pub fn frozen_memtables(&self) -> usize {
+        self.tables.read().frozen.len()
+    }
+
+    /// Bytes held by memtables and the runs.
     pub fn memory_bytes(&self) -> usize {
         self.tables().memory_bytes()
     }

@@ -527,6 +527,7 @@ impl ServerConfig {
             memory_bytes_max: usize::try_from(settings.memory_bytes_max).unwrap_or(usize::MAX),
             evict: !settings.evictions_disabled,
             value_bytes_max: settings.item_size_max.saturating_sub(overhead),
+            background_merges: true,
             ..StoreConfig::default()
         }
     }

@@ -10,10 +10,19 @@
 //! itself) runs through `Engine::update_lookup`, so it is atomic per key, and it knows whether
 //! the key was there before: that is how `curr_items` is kept without scanning.
 //!
+//! With `background_merges` (the server's setting), writers do not merge: a shard that froze a
+//! memtable wakes a maintenance thread, which merges while the workers keep serving, so a merge
+//! never stalls the connections of a worker. A shard whose frozen memtables pile up faster than
+//! the thread merges them (`FROZEN_STALL`) makes its writers merge inline again: back pressure
+//! that bounds memory.
+//!
 //! CAS uniques are the engine's sequence numbers (per shard; a CAS unique is only ever compared
 //! for one key). A touch keeps the CAS unique, as memcached does.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ppdb_core::{BatchOp, Config, Engine, Error, Lookup, PutOptions, VersionRef};
 use ppdb_memcache::arithmetic::{apply_delta, parse_counter, write_counter, ArithmeticMode};
@@ -126,7 +135,13 @@ pub struct StoreConfig {
     pub value_bytes_max: usize,
     /// Seeds the engines.
     pub seed: u64,
+    /// Merge frozen memtables on a maintenance thread instead of in the writer that froze
+    /// them (see the module documentation).
+    pub background_merges: bool,
 }
+
+/// Frozen memtables of one shard beyond which its writers merge inline.
+const FROZEN_STALL: usize = 4;
 
 impl Default for StoreConfig {
     fn default() -> Self {
@@ -136,6 +151,7 @@ impl Default for StoreConfig {
             evict: true,
             value_bytes_max: 1 << 20,
             seed: 0x00c0_ffee,
+            background_merges: false,
         }
     }
 }
@@ -164,6 +180,7 @@ impl StoreConfig {
             key_bytes_max: KEY_BYTES_MAX,
             value_bytes_max: self.value_bytes_max,
             seed: self.seed ^ (shard as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            merge_inline: !self.background_merges,
             ..Config::default()
         }
     }
@@ -181,7 +198,9 @@ struct ItemCount {
 /// memcached's items on sharded engines.
 #[derive(Debug)]
 pub struct Store {
-    shards: Box<[Engine]>,
+    shards: Arc<[Engine]>,
+    /// Wakes the maintenance thread (with `background_merges`).
+    maintenance: Option<Arc<Maintenance>>,
     counts: Box<[ItemCount]>,
     config: StoreConfig,
     /// Unix time at which a delayed `flush_all` takes effect (0: none pending).
@@ -201,8 +220,13 @@ impl Store {
             .map(|i| Engine::new(config.engine_config(i)))
             .collect::<Result<Vec<_>, _>>()?;
         let counts = (0..config.shards).map(|_| ItemCount::default()).collect();
+        let shards: Arc<[Engine]> = shards.into();
+        let maintenance = config
+            .background_merges
+            .then(|| Maintenance::spawn(shards.clone()));
         Ok(Store {
-            shards: shards.into_boxed_slice(),
+            shards,
+            maintenance,
             counts,
             config,
             flush_pending_at: AtomicU64::new(0),
@@ -275,6 +299,9 @@ impl Store {
         })?;
         if seq.is_some() && delta != 0 {
             self.counts[index].live.fetch_add(delta, Ordering::Relaxed);
+        }
+        if seq.is_some() {
+            self.after_write(index);
         }
         Ok((result, seq))
     }
@@ -427,6 +454,22 @@ impl Store {
         }
     }
 
+    /// After a write to shard `index`: with background merges, hands frozen memtables to the
+    /// maintenance thread, or merges inline when too many wait.
+    fn after_write(&self, index: usize) {
+        let Some(maintenance) = &self.maintenance else {
+            return;
+        };
+        let engine = &self.shards[index];
+        match engine.frozen_memtables() {
+            0 => {}
+            n if n < FROZEN_STALL => maintenance.wake(),
+            _ => {
+                engine.maintain(unix_now());
+            }
+        }
+    }
+
     /// Runs a pending delayed `flush_all` once its time has come; called on every command and
     /// by the server's timer.
     pub fn tick(&self, now: u64) {
@@ -527,6 +570,82 @@ fn hash(key: &[u8]) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
+}
+
+/// The current unix time in seconds (for the maintenance thread's merges).
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The maintenance thread's wake-up call.
+#[derive(Debug)]
+struct Maintenance {
+    pending: Mutex<bool>,
+    cond: Condvar,
+    stop: AtomicBool,
+}
+
+impl Maintenance {
+    /// Starts the thread that merges the frozen memtables of `shards`.
+    fn spawn(shards: Arc<[Engine]>) -> Arc<Maintenance> {
+        let maintenance = Arc::new(Maintenance {
+            pending: Mutex::new(false),
+            cond: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        let signal = maintenance.clone();
+        let spawned = thread::Builder::new()
+            .name("ppdb-maintenance".into())
+            .spawn(move || signal.run(&shards));
+        if spawned.is_err() {
+            // Without the thread, writers merge once FROZEN_STALL memtables wait: slower
+            // writes, same results.
+            maintenance.stop.store(true, Ordering::Relaxed);
+        }
+        maintenance
+    }
+
+    fn wake(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !*pending {
+            *pending = true;
+            self.cond.notify_one();
+        }
+    }
+
+    fn run(&self, shards: &[Engine]) {
+        loop {
+            {
+                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                while !*pending && !self.stop.load(Ordering::Relaxed) {
+                    pending = self
+                        .cond
+                        .wait_timeout(pending, Duration::from_millis(200))
+                        .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
+                }
+                *pending = false;
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            for engine in shards {
+                if engine.frozen_memtables() > 0 {
+                    engine.maintain(unix_now());
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(maintenance) = &self.maintenance {
+            maintenance.stop.store(true, Ordering::Relaxed);
+            maintenance.wake();
+        }
+    }
 }
 
 #[cfg(test)]
