@@ -39,6 +39,23 @@ pub enum Error {
     InvalidConfig(&'static str),
     /// The platform (file system, clock) failed.
     Platform(ppdb_platform::Error),
+    /// Stored bytes fail a check: a checksum, a magic number, a length or an encoding.
+    Corruption {
+        /// What was being decoded and which check failed.
+        what: &'static str,
+        /// The byte offset in the file where the damaged structure starts.
+        offset: u64,
+    },
+    /// A file was written in a format version (or with a feature) this code cannot read.
+    UnsupportedFormat {
+        /// The structure (file kind, block compression, operation tag).
+        what: &'static str,
+        /// The version or type number found.
+        version: u32,
+    },
+    /// An earlier sync failed, so what reached the disk is unknown: the writer refuses
+    /// further writes (a failed sync is fatal and sticky).
+    Poisoned,
 }
 
 impl fmt::Display for Error {
@@ -62,6 +79,15 @@ impl fmt::Display for Error {
             }
             Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
             Error::Platform(e) => write!(f, "platform error: {e}"),
+            Error::Corruption { what, offset } => {
+                write!(f, "corruption at byte {offset}: {what}")
+            }
+            Error::UnsupportedFormat { what, version } => {
+                write!(f, "unsupported format: {what} version {version}")
+            }
+            Error::Poisoned => {
+                f.write_str("an earlier sync failed: the durable state is unknown, writes refused")
+            }
         }
     }
 }

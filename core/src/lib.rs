@@ -32,9 +32,13 @@ extern crate std;
 
 pub mod db;
 pub mod error;
+pub mod format;
+pub mod manifest;
 pub mod memtable;
 pub mod mvcc;
 pub mod sync;
+pub mod table;
+pub mod wal;
 
 pub use db::Db;
 pub use error::{Error, Result};
