@@ -7,13 +7,14 @@ use alloc::vec::Vec;
 
 use ppdb_platform::{Clock, Platform};
 
+use crate::disk::{DiskOptions, RecoveryInfo};
 use crate::error::Result;
 use crate::mvcc::batch::{PutOptions, WriteBatch};
 use crate::mvcc::snapshot::Snapshot;
 use crate::mvcc::txn::{Isolation, Transaction};
 use crate::mvcc::{Config, Engine, EngineStats, Item, KeyRange, MergeStats, Scan};
 
-/// An embedded PPDB database (in memory for now; disk mode arrives with the WAL).
+/// An embedded PPDB database: in memory ([`Db::open`]) or in a directory ([`Db::open_dir`]).
 pub struct Db<P: Platform> {
     engine: Engine,
     platform: P,
@@ -32,6 +33,26 @@ impl<P: Platform> Db<P> {
             engine: Engine::new(config)?,
             platform,
         })
+    }
+
+    /// Opens (or creates) the database in directory `dir` of `platform`'s file system, in disk
+    /// mode (see [`Engine::open_dir`]). Returns what recovery found as well.
+    pub fn open_dir(
+        config: Config,
+        platform: P,
+        dir: &str,
+        options: DiskOptions,
+    ) -> Result<(Self, RecoveryInfo)>
+    where
+        P: Clone,
+    {
+        let (engine, info) = Engine::open_dir(config, platform.clone(), dir, options)?;
+        Ok((Db { engine, platform }, info))
+    }
+
+    /// Disk mode: syncs the WAL now (the timer of `Durability::Periodic`).
+    pub fn sync_wal(&self) -> Result<()> {
+        self.engine.sync_wal()
     }
 
     /// The engine, for calls that take `now` explicitly.
@@ -65,6 +86,11 @@ impl<P: Platform> Db<P> {
         let mut batch = WriteBatch::new();
         batch.put_with(key, value, options);
         self.engine.write(&batch, self.now())
+    }
+
+    /// Marks every item deleted (memcached's `flush_all`); returns the marker's sequence.
+    pub fn flush_all(&self) -> Result<u64> {
+        self.engine.try_flush_all(self.now())
     }
 
     /// Deletes `key` (a no-op if absent); returns the tombstone's version.

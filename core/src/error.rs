@@ -56,6 +56,9 @@ pub enum Error {
     /// An earlier sync failed, so what reached the disk is unknown: the writer refuses
     /// further writes (a failed sync is fatal and sticky).
     Poisoned,
+    /// The disk is full: the write was refused (or its outcome is unknown if it was waiting
+    /// for a sync), nothing acknowledged is lost, and writes resume once space is freed.
+    DiskFull,
 }
 
 impl fmt::Display for Error {
@@ -88,6 +91,7 @@ impl fmt::Display for Error {
             Error::Poisoned => {
                 f.write_str("an earlier sync failed: the durable state is unknown, writes refused")
             }
+            Error::DiskFull => f.write_str("disk full: writes refused until space is freed"),
         }
     }
 }

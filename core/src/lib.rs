@@ -9,6 +9,8 @@
 //! ```text
 //!   db        Db<P: Platform>: the embedded API; reads the platform clock, passes `now` down
 //!    |
+//!   disk      disk mode: WAL with group commit, recovery on open (Engine::open_dir)
+//!    |
 //!   mvcc      Engine: sequence numbers, visible watermark, snapshots, write batches,
 //!    |        optimistic transactions (snapshot isolation / serializable), read-modify-write,
 //!    |        rotation and garbage-collecting merges
@@ -31,6 +33,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod db;
+pub mod disk;
 pub mod error;
 pub mod format;
 pub mod manifest;
@@ -41,6 +44,7 @@ pub mod table;
 pub mod wal;
 
 pub use db::Db;
+pub use disk::{DiskOptions, DiskStats, Durability, RecoveryInfo, RecoveryMode};
 pub use error::{Error, Result};
 pub use memtable::{ValueKind, VersionRef};
 pub use mvcc::batch::{BatchOp, PutOptions, WriteBatch};

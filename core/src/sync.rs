@@ -57,6 +57,35 @@ mod imp {
             self.0.write()
         }
     }
+
+    /// Waiting for a condition under a [`Mutex`]: without `std` there is nobody to wake a
+    /// sleeper, so a waiter releases the lock, spins briefly and locks again.
+    #[derive(Debug, Default)]
+    pub struct Condvar(());
+
+    impl Condvar {
+        /// A new condition variable.
+        pub const fn new() -> Self {
+            Condvar(())
+        }
+
+        /// Releases `guard`, waits a little (or until notified), and locks `mutex` again.
+        /// Spurious wake-ups are normal: check the condition in a loop.
+        pub fn wait<'a, T>(
+            &self,
+            guard: MutexGuard<'a, T>,
+            mutex: &'a Mutex<T>,
+        ) -> MutexGuard<'a, T> {
+            drop(guard);
+            for _ in 0..64 {
+                core::hint::spin_loop();
+            }
+            mutex.lock()
+        }
+
+        /// Wakes every waiter (nothing to do for spinning waiters).
+        pub fn notify_all(&self) {}
+    }
 }
 
 #[cfg(feature = "std")]
@@ -114,9 +143,37 @@ mod imp {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
     }
+
+    /// Waiting for a condition under a [`Mutex`] (the operating system's condition variable).
+    #[derive(Debug, Default)]
+    pub struct Condvar(std::sync::Condvar);
+
+    impl Condvar {
+        /// A new condition variable.
+        pub const fn new() -> Self {
+            Condvar(std::sync::Condvar::new())
+        }
+
+        /// Releases `guard`, sleeps until notified, and locks the mutex again. Spurious
+        /// wake-ups are possible: check the condition in a loop.
+        pub fn wait<'a, T>(
+            &self,
+            guard: MutexGuard<'a, T>,
+            _mutex: &'a Mutex<T>,
+        ) -> MutexGuard<'a, T> {
+            self.0
+                .wait(guard)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+
+        /// Wakes every waiter.
+        pub fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
 }
 
-pub use imp::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use imp::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use portable_atomic::AtomicU64;
 
 #[cfg(test)]

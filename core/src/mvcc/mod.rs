@@ -34,6 +34,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::sync::AtomicU64;
 
+use crate::disk::log::LogBatch;
+use crate::disk::{DiskStats, Storage};
 use crate::error::{Error, Result};
 use crate::memtable::rng::Rng;
 use crate::memtable::run::Run;
@@ -279,6 +281,9 @@ pub struct EngineStats {
     pub flushes: u64,
     /// Live keys in the run after the last merge (a lower bound on live keys).
     pub run_keys_live: u64,
+    /// Disk mode: the WAL and tables (all zero in memory mode). `disk.poisoned` says that a
+    /// sync failed and writes are refused for good.
+    pub disk: DiskStats,
 }
 
 /// The sources of the engine at one moment: swapped as a whole (copy on write).
@@ -407,6 +412,8 @@ pub struct Engine {
     run_keys_live: AtomicU64,
     /// The access epoch: the number of merges so far (the CLOCK hand of eviction).
     epoch: AtomicU32,
+    /// Disk mode: the WAL, tables and manifest (`None` in memory mode).
+    storage: Option<alloc::boxed::Box<dyn Storage>>,
 }
 
 impl core::fmt::Debug for Engine {
@@ -451,7 +458,112 @@ impl Engine {
             flushes: AtomicU64::new(0),
             run_keys_live: AtomicU64::new(0),
             epoch: AtomicU32::new(1),
+            storage: None,
         })
+    }
+
+    /// Attaches disk storage (after recovery replayed the WAL into the memtables).
+    pub(crate) fn attach_storage(&mut self, storage: alloc::boxed::Box<dyn Storage>) {
+        self.storage = Some(storage);
+    }
+
+    /// Whether the engine keeps its data on disk.
+    pub fn is_durable(&self) -> bool {
+        self.storage.is_some()
+    }
+
+    /// Disk mode: syncs the WAL now (everything committed so far becomes durable). With
+    /// `Durability::Periodic` the runtime calls this from a timer; with `Sync` it is never
+    /// needed. A no-op in memory mode.
+    pub fn sync_wal(&self) -> Result<()> {
+        match &self.storage {
+            Some(s) => s.sync(),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until the commit ending at `seq` is durable as the durability mode promises.
+    fn wait_durable(&self, seq: u64) -> Result<()> {
+        match &self.storage {
+            Some(s) => s.wait_durable(seq),
+            None => Ok(()),
+        }
+    }
+
+    /// Recovery: inserts a batch read from the WAL under its own sequence numbers, which must
+    /// lie above every sequence so far. No storage is attached yet.
+    pub(crate) fn replay_batch(&self, batch: &crate::wal::BatchDecoder<'_>) {
+        use crate::wal::WalOp;
+        let mut st = self.commit.lock();
+        let header = batch.header();
+        assert!(
+            header.first_seq > st.seq_last,
+            "replayed sequences go forward"
+        );
+        let active = self.tables.read().active.clone();
+        for (seq, op) in batch.ops() {
+            match op {
+                WalOp::Put {
+                    key,
+                    value,
+                    options,
+                } => {
+                    let _ = active.add(key, seq, ValueKind::Value, &options, value);
+                }
+                WalOp::Delete { key, options } => {
+                    let _ = active.add(key, seq, ValueKind::Tombstone, &options, &[]);
+                }
+                WalOp::FlushAll { .. } => {
+                    self.push_flush_marker_locked(seq);
+                    self.flushes.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        if header.count > 0 {
+            st.seq_last = header.first_seq + u64::from(header.count) - 1;
+            self.seq_visible.store(st.seq_last, Ordering::Release);
+        }
+        if active.memory_bytes() >= self.config.memtable_bytes_max {
+            self.freeze_locked(&mut st);
+        }
+    }
+
+    /// Recovery: the last sequence and the `flush_all` markers recorded in the manifest.
+    pub(crate) fn restore(&self, seq_last: u64, markers: &[u64]) {
+        let mut st = self.commit.lock();
+        st.seq_last = st.seq_last.max(seq_last);
+        self.seq_visible.store(st.seq_last, Ordering::Release);
+        for &m in markers {
+            self.push_flush_marker_locked(m);
+        }
+    }
+
+    /// Recovery is done and the storage attached: merge what replay froze.
+    pub(crate) fn after_recovery(&self, now: u64) {
+        if self.config.merge_inline && self.frozen_memtables() > 0 {
+            self.maintain(now);
+        }
+    }
+
+    /// The last sequence assigned (recovery).
+    pub(crate) fn seq_last(&self) -> u64 {
+        self.commit.lock().seq_last
+    }
+
+    /// Adds a `flush_all` marker at `seq` to the tables (copy on write).
+    fn push_flush_marker_locked(&self, seq: u64) {
+        let mut tables = self.tables.write();
+        let mut flushes = tables.flushes.clone();
+        if flushes.last().is_some_and(|&f| f >= seq) {
+            return;
+        }
+        flushes.push(seq);
+        *tables = Arc::new(Tables::new(
+            tables.active.clone(),
+            tables.frozen.clone(),
+            tables.runs.clone(),
+            flushes,
+        ));
     }
 
     /// The configuration.
@@ -593,10 +705,15 @@ impl Engine {
         }
         let (seq, rotated) = {
             let mut st = self.commit.lock();
-            self.apply_locked(&mut st, batch.ops())
+            self.apply_locked(&mut st, batch.ops())?
+        };
+        let durable = if batch.ops().is_empty() {
+            Ok(())
+        } else {
+            self.wait_durable(seq)
         };
         self.after_commit(rotated, now);
-        Ok(seq)
+        durable.map(|()| seq)
     }
 
     /// Reads the latest version of `key` and writes what `f` decides, atomically: no other
@@ -638,11 +755,15 @@ impl Engine {
                     self.ensure_room(ops_bytes(ops), now)?;
                     continue;
                 }
-                let (seq, rotated) = self.apply_locked(&mut st, ops);
+                let (seq, rotated) = self.apply_locked(&mut st, ops)?;
                 (result, Some(seq), rotated)
             };
+            let durable = match seq {
+                Some(seq) => self.wait_durable(seq),
+                None => Ok(()),
+            };
             self.after_commit(rotated, now);
-            return Ok((result, seq));
+            return durable.map(|()| (result, seq));
         }
     }
 
@@ -808,34 +929,38 @@ impl Engine {
     }
 
     /// Marks every item committed so far as deleted (memcached's `flush_all`), with one
-    /// sequence number; returns it. Snapshots taken before keep seeing the old items.
+    /// sequence number; returns it. Snapshots taken before keep seeing the old items. In disk
+    /// mode a failure to log the marker is not reported here: use [`Engine::try_flush_all`].
     pub fn flush_all(&self, now: u64) -> u64 {
+        self.try_flush_all(now)
+            .unwrap_or_else(|_| self.seq_visible())
+    }
+
+    /// [`Engine::flush_all`], reporting a failure to log the marker (disk mode).
+    pub fn try_flush_all(&self, now: u64) -> Result<u64> {
         let (seq, rotated) = {
             let mut st = self.commit.lock();
             let seq = st.seq_last + 1;
-            {
-                let mut tables = self.tables.write();
-                let mut flushes = tables.flushes.clone();
-                flushes.push(seq);
-                *tables = Arc::new(Tables::new(
-                    tables.active.clone(),
-                    tables.frozen.clone(),
-                    tables.runs.clone(),
-                    flushes,
-                ));
+            if let Some(storage) = &self.storage {
+                if let Err(e) = storage.append(seq, LogBatch::FlushAll { now }) {
+                    // Never reuse the sequence: the record's bytes may have reached the file.
+                    st.seq_last = seq;
+                    self.seq_visible.store(seq, Ordering::Release);
+                    return Err(e);
+                }
             }
+            self.push_flush_marker_locked(seq);
             st.seq_last = seq;
             self.seq_visible.store(seq, Ordering::Release);
             self.flushes.fetch_add(1, Ordering::Relaxed);
             // Freeze so that the next merge can drop everything the marker hides.
             let active_empty = self.tables.read().active.is_empty();
-            if !active_empty {
-                self.freeze_locked(&mut st);
-            }
-            (seq, !active_empty)
+            let rotated = !active_empty && self.freeze_locked(&mut st);
+            (seq, rotated)
         };
+        let durable = self.wait_durable(seq);
         self.after_commit(rotated, now);
-        seq
+        durable.map(|()| seq)
     }
 
     /// Freezes the active memtable now (even if it is below its budget) and, with
@@ -849,10 +974,7 @@ impl Engine {
     fn rotate_quiet(&self) -> bool {
         let mut st = self.commit.lock();
         let empty = self.tables.read().active.is_empty();
-        if !empty {
-            self.freeze_locked(&mut st);
-        }
-        !empty
+        !empty && self.freeze_locked(&mut st)
     }
 
     /// Counters and gauges.
@@ -876,6 +998,7 @@ impl Engine {
             writes_refused: self.writes_refused.load(Ordering::Relaxed),
             flushes: self.flushes.load(Ordering::Relaxed),
             run_keys_live: self.run_keys_live.load(Ordering::Relaxed),
+            disk: self.storage.as_ref().map(|s| s.stats()).unwrap_or_default(),
         }
     }
 
@@ -934,20 +1057,30 @@ impl Engine {
         let (seq, rotated) = {
             let mut st = self.commit.lock();
             validate(&self.tables())?;
-            self.apply_locked(&mut st, ops)
+            self.apply_locked(&mut st, ops)?
         };
+        let durable = self.wait_durable(seq);
         self.after_commit(rotated, now);
-        Ok(seq)
+        durable.map(|()| seq)
     }
 
     /// Inserts `ops` under fresh sequence numbers and publishes them. Returns the last
     /// sequence and whether the active memtable was frozen. The caller holds the commit lock.
-    fn apply_locked(&self, st: &mut CommitState, ops: &[BatchOp]) -> (u64, bool) {
+    fn apply_locked(&self, st: &mut CommitState, ops: &[BatchOp]) -> Result<(u64, bool)> {
         if ops.is_empty() {
-            return (st.seq_last, false);
+            return Ok((st.seq_last, false));
+        }
+        let first = st.seq_last + 1;
+        if let Some(storage) = &self.storage {
+            // Logged under the commit lock: the log order is the sequence order.
+            if let Err(e) = storage.append(first, LogBatch::Ops(ops)) {
+                // Never reuse these sequences: the record's bytes may have reached the file.
+                st.seq_last = first + ops.len() as u64 - 1;
+                self.seq_visible.store(st.seq_last, Ordering::Release);
+                return Err(e);
+            }
         }
         let active = self.tables.read().active.clone();
-        let first = st.seq_last + 1;
         for (i, op) in ops.iter().enumerate() {
             let seq = first + i as u64;
             let value: &[u8] = if op.kind == ValueKind::Value {
@@ -960,14 +1093,20 @@ impl Engine {
         }
         st.seq_last = first + ops.len() as u64 - 1;
         self.seq_visible.store(st.seq_last, Ordering::Release);
-        let rotated = active.memory_bytes() >= self.config.memtable_bytes_max;
-        if rotated {
-            self.freeze_locked(st);
-        }
-        (st.seq_last, rotated)
+        let full = active.memory_bytes() >= self.config.memtable_bytes_max;
+        let rotated = full && self.freeze_locked(st);
+        Ok((st.seq_last, rotated))
     }
 
-    fn freeze_locked(&self, st: &mut CommitState) {
+    /// Freezes the active memtable; in disk mode first starts a new WAL segment for the next
+    /// one. Returns whether it froze (a failure to start a segment leaves the memtable active;
+    /// the next commit tries again).
+    fn freeze_locked(&self, st: &mut CommitState) -> bool {
+        if let Some(storage) = &self.storage {
+            if storage.rotate(st.seq_last).is_err() {
+                return false;
+            }
+        }
         let fresh = Memtable::new(
             st.memtable_next_id,
             st.rng.next_u64(),
@@ -986,6 +1125,7 @@ impl Engine {
             tables.flushes.clone(),
         ));
         self.rotations.fetch_add(1, Ordering::Relaxed);
+        true
     }
 
     fn after_commit(&self, rotated: bool, now: u64) {

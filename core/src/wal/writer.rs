@@ -247,6 +247,24 @@ impl<F: File> LogWriter<F> {
         Ok(())
     }
 
+    /// The first half of a sync done outside the caller's lock: writes the buffered bytes and
+    /// returns the offset that a successful `sync_data` of the file (through any handle to it)
+    /// makes durable. Report the outcome with [`LogWriter::sync_done`]. Records appended
+    /// meanwhile are not covered.
+    pub fn sync_begin(&mut self) -> Result<u64> {
+        self.flush()?;
+        Ok(self.buf_offset)
+    }
+
+    /// The second half of a sync begun with [`LogWriter::sync_begin`]: `Ok` marks everything
+    /// below `offset` durable; `Err` poisons the writer for good.
+    pub fn sync_done(&mut self, offset: u64, outcome: core::result::Result<(), ()>) {
+        match outcome {
+            Ok(()) => self.synced_offset = self.synced_offset.max(offset),
+            Err(()) => self.failure = Some(Failure::Sync),
+        }
+    }
+
     /// Drops everything appended since the last successful sync, cuts the file back to the
     /// synced offset and clears a write failure, so that appending can resume (after a full
     /// disk). Refused with [`Error::Poisoned`] after a failed sync.

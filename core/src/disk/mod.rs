@@ -1,0 +1,194 @@
+//! Disk mode: the engine's write-ahead log with group commit, recovery on open, and the flush of
+//! frozen memtables to tables recorded in the manifest.
+//!
+//! ```text
+//!   commit (under the commit lock)        waiting (outside it)            maintenance
+//!   validate ─ seq = last+1.. ─ append ─  leader: write + sync_data  ─── frozen memtable ─ table
+//!   record to the WAL ─ insert ─ publish  followers: sleep until their    ─ manifest edit ─ drop
+//!                                         sequence is durable              old WAL segments
+//! ```
+//!
+//! - [`log`]: the WAL writer the engine appends to under its commit lock, so that the order of
+//!   records in the log is the order of sequence numbers; group commit; the durability modes;
+//!   sticky poisoning after a failed sync; stalling and resuming on a full disk.
+//! - [`open`]: opening a directory: `CURRENT`, the manifest, the live tables, replay of the WAL
+//!   segments the manifest still needs, cutting a torn tail, a fresh manifest and segment.
+//! - [`flush`]: writing a frozen memtable to a table and recording it in the manifest.
+//!
+//! `docs/durability.md` states the guarantees and the trade-offs.
+
+pub(crate) mod flush;
+pub(crate) mod log;
+pub(crate) mod open;
+
+use alloc::sync::Arc;
+
+use ppdb_platform::{Duration, ErrorKind, File};
+
+use crate::Error;
+
+/// When a committed write is made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// A write returns only once its WAL record is synced (group commit: one sync serves every
+    /// writer waiting). Nothing acknowledged is lost, even on power loss.
+    Sync,
+    /// A write returns once its record is written to the file (the operating system holds it);
+    /// the log is synced when `ms` milliseconds have passed since the last sync, checked at each
+    /// commit and by [`crate::Engine::sync_wal`] (call it from a timer). A killed process loses
+    /// nothing; a power loss loses at most the writes of the last `ms` milliseconds (plus the
+    /// time until the next commit or timer call).
+    Periodic {
+        /// The sync interval in milliseconds.
+        ms: u64,
+    },
+    /// A write returns once its record is written to the file; the log is synced only when a
+    /// memtable is rotated or flushed. A killed process loses nothing; a power loss may lose
+    /// any write since the last rotation.
+    None,
+}
+
+/// What recovery does with corruption (damage in bytes that were synced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecoveryMode {
+    /// Corruption fails the open.
+    #[default]
+    Strict,
+    /// Corrupt regions of the WAL are skipped and counted ([`RecoveryInfo::skipped_regions`]).
+    SkipCorrupt,
+}
+
+/// How a database directory is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskOptions {
+    /// When writes are made durable.
+    pub durability: Durability,
+    /// What recovery does with corruption.
+    pub recovery: RecoveryMode,
+}
+
+impl Default for DiskOptions {
+    fn default() -> Self {
+        DiskOptions {
+            durability: Durability::Sync,
+            recovery: RecoveryMode::Strict,
+        }
+    }
+}
+
+/// What opening a directory found and did (for the server's log).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecoveryInfo {
+    /// Whether the directory held no database (a new one was created).
+    pub created: bool,
+    /// The manifest read (`None` for a new database).
+    pub manifest_number: Option<u64>,
+    /// Live tables opened.
+    pub tables: usize,
+    /// WAL segments replayed.
+    pub segments: usize,
+    /// Batches (logical records) replayed.
+    pub records: u64,
+    /// Their bytes.
+    pub record_bytes: u64,
+    /// The first and last sequence number replayed (`None` if nothing was).
+    pub seq_range: Option<(u64, u64)>,
+    /// The last sequence number after recovery.
+    pub seq_last: u64,
+    /// Batches skipped because their sequence numbers were not above the last one replayed
+    /// (left behind by a failed write).
+    pub records_stale: u64,
+    /// Corrupt regions skipped ([`RecoveryMode::SkipCorrupt`]).
+    pub skipped_regions: u64,
+    /// Bytes in them.
+    pub skipped_bytes: u64,
+    /// The torn tail cut from the newest segment: `(segment, offset, bytes dropped)`.
+    pub torn_tail: Option<(u64, u64, u64)>,
+    /// Time spent, from the platform's monotonic clock.
+    pub elapsed: Duration,
+}
+
+/// Counters and flags of the disk layer, part of [`crate::EngineStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiskStats {
+    /// Whether a sync failed: the engine refuses writes for good (reads keep working).
+    pub poisoned: bool,
+    /// Whether the last WAL write failed (a full disk): writes are refused until one succeeds.
+    pub stalled: bool,
+    /// WAL syncs done.
+    pub wal_syncs: u64,
+    /// Batches appended to the WAL.
+    pub wal_records: u64,
+    /// Their bytes.
+    pub wal_bytes: u64,
+    /// Writes refused because the WAL could not be written.
+    pub wal_write_errors: u64,
+    /// The WAL segment being written.
+    pub wal_log_number: u64,
+    /// The last sequence number known durable.
+    pub seq_durable: u64,
+    /// Tables live.
+    pub tables: usize,
+    /// Their bytes.
+    pub table_bytes: u64,
+    /// Memtables flushed to tables.
+    pub flushes: u64,
+    /// Flushes that failed (retried later).
+    pub flush_errors: u64,
+    /// WAL segments deleted after a flush.
+    pub segments_deleted: u64,
+    /// Table reads that failed (I/O error or corruption) in calls that cannot report an error.
+    pub read_errors: u64,
+}
+
+/// A file shared between the WAL writer and the thread that syncs it outside the log's lock.
+#[derive(Debug)]
+pub(crate) struct SharedFile<F>(pub(crate) Arc<F>);
+
+impl<F> Clone for SharedFile<F> {
+    fn clone(&self) -> Self {
+        SharedFile(self.0.clone())
+    }
+}
+
+impl<F: File> File for SharedFile<F> {
+    fn len(&self) -> ppdb_platform::Result<u64> {
+        self.0.len()
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> ppdb_platform::Result<usize> {
+        self.0.read_at(buf, offset)
+    }
+    fn write_at(&self, buf: &[u8], offset: u64) -> ppdb_platform::Result<()> {
+        self.0.write_at(buf, offset)
+    }
+    fn set_len(&self, len: u64) -> ppdb_platform::Result<()> {
+        self.0.set_len(len)
+    }
+    fn sync_data(&self) -> ppdb_platform::Result<()> {
+        self.0.sync_data()
+    }
+}
+
+/// The error a failed write reports: a full disk is [`Error::DiskFull`].
+pub(crate) fn write_error(e: Error) -> Error {
+    match e {
+        Error::Platform(p) if p.kind() == ErrorKind::NoSpace => Error::DiskFull,
+        other => other,
+    }
+}
+
+/// What the engine asks of its disk storage (object safe, so that the engine stays free of the
+/// platform's type parameter).
+pub(crate) trait Storage: Send + Sync {
+    /// Logs a batch; called under the commit lock, in sequence order.
+    fn append(&self, first_seq: u64, batch: log::LogBatch<'_>) -> crate::Result<()>;
+    /// Starts a new WAL segment before the active memtable (whose last sequence is
+    /// `seq_last`) is frozen; called under the commit lock.
+    fn rotate(&self, seq_last: u64) -> crate::Result<()>;
+    /// Waits, outside the commit lock, until `seq` is durable as the mode promises.
+    fn wait_durable(&self, seq: u64) -> crate::Result<()>;
+    /// Syncs everything logged so far.
+    fn sync(&self) -> crate::Result<()>;
+    /// Counters and flags.
+    fn stats(&self) -> DiskStats;
+}

@@ -1,0 +1,241 @@
+//! Opening a database directory: recovery, then a fresh manifest and WAL segment.
+//!
+//! 1. `CURRENT` names the manifest in force; replaying it gives the live tables, the oldest
+//!    WAL segment still needed (`log_number`), the last sequence written to tables and the
+//!    `flush_all` markers. No `CURRENT`: a new database.
+//! 2. The WAL segments numbered `log_number` and above are replayed in order into the
+//!    memtable. Every segment but the newest was synced whole before the next one was created,
+//!    so damage in it is corruption; the newest may end in a torn tail, which is cut (the file
+//!    truncated and synced) and reported. A batch whose first sequence is not above the last
+//!    one replayed is skipped (bytes of a failed write that a crash brought back).
+//! 3. A new manifest (a snapshot of the version) and a new segment are created and synced,
+//!    the directory synced, and `CURRENT` switched to the new manifest. Files no longer
+//!    needed (older manifests, segments below `log_number`, temporary files) are removed.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use ppdb_platform::{Clock, File, FileSystem, OpenMode, Platform};
+
+use super::flush::Disk;
+use super::log::{create_segment, Wal};
+use super::{DiskOptions, RecoveryInfo, RecoveryMode};
+use crate::manifest::{
+    self, join, manifest_file_name, parse_file_name, wal_file_name, write_current, FileKind,
+    ManifestWriter,
+};
+use crate::mvcc::{Config, Engine};
+use crate::wal::{BatchDecoder, LogEnd, LogKind, LogReader, ReadOptions, SEGMENT_HEADER_BYTES};
+use crate::{Error, Result};
+
+impl Engine {
+    /// Opens (or creates) the database in directory `dir` of `platform`'s file system, in disk
+    /// mode: recovers the tables and the WAL (see `docs/durability.md`), then logs every
+    /// commit. Returns the engine and what recovery found (for the log).
+    pub fn open_dir<P: Platform + Clone>(
+        config: Config,
+        platform: P,
+        dir: &str,
+        options: DiskOptions,
+    ) -> Result<(Engine, RecoveryInfo)> {
+        let start = platform.clock().now();
+        let fs = platform.fs();
+        if !dir.is_empty() && !fs.exists(dir)? {
+            fs.create_dir_all(dir)?;
+            fs.sync_dir(ppdb_platform::parent_dir(dir))?;
+        }
+        let loaded = manifest::load(fs, dir)?;
+        let mut info = RecoveryInfo {
+            created: loaded.is_none(),
+            manifest_number: loaded.as_ref().map(|(n, _)| *n),
+            ..RecoveryInfo::default()
+        };
+        let mut version = loaded.map(|(_, r)| r.version).unwrap_or_default();
+        let files = list_files(fs, dir)?;
+        let max_number = files.iter().map(|&(_, n)| n).max().unwrap_or(0);
+        let mut next = version.next_file_number.max(max_number + 1);
+
+        // Disk mode never evicts: an evicted key would come back at the next recovery.
+        let config = Config {
+            evict: false,
+            ..config
+        };
+        let mut engine = Engine::new(config)?;
+        let markers: Vec<u64> = version.flush_markers().collect();
+        engine.restore(version.last_sequence, &markers);
+        if version.table_count() > 0 {
+            // Tables are written by a later version of the flush; this one cannot read them.
+            return Err(Error::UnsupportedFormat {
+                what: "manifest with tables",
+                version: 1,
+            });
+        }
+
+        let mut segments: Vec<u64> = files
+            .iter()
+            .filter_map(|&(kind, n)| (kind == Kind::Wal && n >= version.log_number).then_some(n))
+            .collect();
+        if info.created {
+            segments.clear();
+        }
+        segments.sort_unstable();
+        replay(&engine, fs, dir, &segments, options.recovery, &mut info)?;
+        info.seq_last = engine.seq_last();
+
+        // A fresh manifest and segment; the replayed segments stay until their data is flushed.
+        let manifest_number = next;
+        let segment_number = next + 1;
+        next += 2;
+        version.next_file_number = next;
+        if segments.is_empty() {
+            version.log_number = segment_number;
+        }
+        let manifest_path = join(dir, &manifest_file_name(manifest_number));
+        let mut manifest = ManifestWriter::create(
+            fs.open(&manifest_path, OpenMode::Truncate)?,
+            manifest_number,
+            &version,
+        )?;
+        manifest.sync()?;
+        let writer = create_segment(fs, dir, segment_number)?;
+        write_current(fs, dir, manifest_number)?;
+        remove_obsolete(fs, dir, manifest_number, version.log_number);
+
+        let wal = Wal::new(
+            platform.clone(),
+            String::from(dir),
+            options.durability,
+            writer,
+            info.seq_last,
+        );
+        let disk = Disk::new(
+            platform.clone(),
+            String::from(dir),
+            wal,
+            manifest,
+            version,
+            next,
+        );
+        engine.attach_storage(Box::new(disk));
+        engine.after_recovery(platform.clock().unix_time_secs());
+        info.elapsed = platform.clock().now().saturating_duration_since(start);
+        Ok((engine, info))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Wal,
+    Other,
+}
+
+/// The numbered files of `dir`.
+fn list_files<FS: FileSystem>(fs: &FS, dir: &str) -> Result<Vec<(Kind, u64)>> {
+    let mut out = Vec::new();
+    for name in fs.list(dir)? {
+        match parse_file_name(&name) {
+            Some(FileKind::Wal(n)) => out.push((Kind::Wal, n)),
+            Some(FileKind::Manifest(n) | FileKind::Table(n) | FileKind::Temp(n)) => {
+                out.push((Kind::Other, n))
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Replays `segments` (ascending) into `engine`.
+fn replay<FS: FileSystem>(
+    engine: &Engine,
+    fs: &FS,
+    dir: &str,
+    segments: &[u64],
+    mode: RecoveryMode,
+    info: &mut RecoveryInfo,
+) -> Result<()> {
+    let skip_corrupt = mode == RecoveryMode::SkipCorrupt;
+    let mut last = engine.seq_last();
+    for (i, &number) in segments.iter().enumerate() {
+        let path = join(dir, &wal_file_name(number));
+        let options = ReadOptions {
+            skip_corrupt,
+            sealed: i + 1 < segments.len(),
+            ..ReadOptions::default()
+        };
+        let mut reader = LogReader::new(
+            fs.open(&path, OpenMode::Existing)?,
+            LogKind::Wal,
+            number,
+            options,
+        )?;
+        info.segments += 1;
+        while let Some(record) = reader.next_record()? {
+            let batch = match BatchDecoder::decode(record.data, record.offset) {
+                Ok(batch) => batch,
+                Err(e @ Error::Corruption { .. }) if !skip_corrupt => return Err(e),
+                Err(Error::Corruption { .. }) => {
+                    info.skipped_regions += 1;
+                    info.skipped_bytes += record.data.len() as u64;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let header = batch.header();
+            if header.count == 0 {
+                continue;
+            }
+            if header.first_seq <= last {
+                info.records_stale += 1;
+                continue;
+            }
+            engine.replay_batch(&batch);
+            last = header.seqs().end - 1;
+            info.records += 1;
+            info.record_bytes += record.data.len() as u64;
+            info.seq_range = Some(match info.seq_range {
+                None => (header.first_seq, last),
+                Some((first, _)) => (first, last),
+            });
+        }
+        let stats = reader.stats();
+        info.skipped_regions += stats.skipped_regions;
+        info.skipped_bytes += stats.skipped_bytes;
+        if let Some(LogEnd::Torn {
+            offset, file_len, ..
+        }) = reader.end()
+        {
+            let file = reader.into_file();
+            info.torn_tail = Some((number, offset, file_len.saturating_sub(offset)));
+            if offset < SEGMENT_HEADER_BYTES as u64 {
+                // Not even the header survived: the segment holds nothing.
+                drop(file);
+                fs.remove(&path)?;
+                fs.sync_dir(dir)?;
+            } else {
+                file.set_len(offset)?;
+                file.sync_data()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes what the new manifest no longer needs (best effort: a leftover is removed at the
+/// next open).
+fn remove_obsolete<FS: FileSystem>(fs: &FS, dir: &str, manifest_number: u64, log_number: u64) {
+    let Ok(names) = fs.list(dir) else {
+        return;
+    };
+    for name in names {
+        let obsolete = match parse_file_name(&name) {
+            Some(FileKind::Manifest(n)) => n != manifest_number,
+            Some(FileKind::Wal(n)) => n < log_number,
+            Some(FileKind::Temp(_)) | Some(FileKind::CurrentTemp) => true,
+            _ => false,
+        };
+        if obsolete {
+            let _ = fs.remove(&join(dir, &name));
+        }
+    }
+}
