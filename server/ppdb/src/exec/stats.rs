@@ -163,6 +163,16 @@ fn general(cx: &Cx<'_>, out: &mut Vec<u8>) {
     stat(out, "total_items", items.total_items);
     stat(out, "expired_unfetched", items.expired_unfetched);
     stat(out, "evictions", items.evictions);
+    if cx.store().is_durable() {
+        // Disk mode (not in memcached): the write-ahead log's state.
+        let store = cx.store().stats();
+        stat(out, "disk_mode", 1);
+        stat(out, "disk_write_failed", u64::from(store.disk_poisoned));
+        stat(out, "disk_full", u64::from(store.disk_stalled));
+        stat(out, "wal_syncs", store.wal_syncs);
+        stat(out, "wal_records", store.wal_records);
+        stat(out, "wal_bytes", store.wal_bytes);
+    }
 }
 
 /// `stats settings`: memcached's names, PPDB's values.

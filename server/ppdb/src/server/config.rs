@@ -72,6 +72,19 @@ pub struct ServerArgs {
     /// Close connections idle this many seconds; 0 never [default: 0] [env: PPDB_IDLE_TIMEOUT]
     #[arg(long = "idle-timeout", value_name = "SECS")]
     pub idle_timeout: Option<u64>,
+    /// Keep the data in this directory (write-ahead log, tables): a database that survives
+    /// restarts and crashes, instead of a cache in memory [env: PPDB_DATA_DIR]
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// With --data-dir: when a write is acknowledged. `sync`: after fsync (nothing acknowledged
+    /// is ever lost); `periodic:MS`: fsync every MS ms (survives a killed process, a power loss
+    /// costs at most MS ms); `none`: left to the OS [default: sync] [env: PPDB_DURABILITY]
+    #[arg(long = "durability", value_name = "MODE", value_parser = parse_durability)]
+    pub durability: Option<Durability>,
+    /// With --data-dir: `strict` fails to start on a corrupt log; `skip-corrupt` skips the
+    /// damaged records, logs and counts them [default: strict] [env: PPDB_RECOVERY]
+    #[arg(long = "recovery", value_name = "MODE", value_parser = parse_recovery)]
+    pub recovery: Option<Recovery>,
     /// Read options from this TOML file (keys as the long flags) [env: PPDB_CONFIG]
     #[arg(long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -256,6 +269,60 @@ enum SizeValue {
     Text(String),
 }
 
+/// When a write is acknowledged in disk mode (`--durability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// After the write-ahead log is synced.
+    Sync,
+    /// At once; the log is synced every this many milliseconds.
+    Periodic(u64),
+    /// At once; the log is synced when the OS decides.
+    None,
+}
+
+/// What recovery does with a corrupt write-ahead log (`--recovery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Refuse to start.
+    Strict,
+    /// Skip the damaged records, log and count them.
+    SkipCorrupt,
+}
+
+/// Parses `sync`, `periodic:MS` or `none`.
+pub fn parse_durability(text: &str) -> Result<Durability, String> {
+    match text.trim() {
+        "sync" => Ok(Durability::Sync),
+        "none" => Ok(Durability::None),
+        other => match other.strip_prefix("periodic:").map(str::parse::<u64>) {
+            Some(Ok(ms)) if (1..=3_600_000).contains(&ms) => Ok(Durability::Periodic(ms)),
+            _ => Err(format!(
+                "expected sync, periodic:MS (1..=3600000) or none, got {other:?}"
+            )),
+        },
+    }
+}
+
+/// Parses `strict` or `skip-corrupt`.
+pub fn parse_recovery(text: &str) -> Result<Recovery, String> {
+    match text.trim() {
+        "strict" => Ok(Recovery::Strict),
+        "skip-corrupt" => Ok(Recovery::SkipCorrupt),
+        other => Err(format!("expected strict or skip-corrupt, got {other:?}")),
+    }
+}
+
+/// Disk mode: where and how the data is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskSettings {
+    /// The data directory.
+    pub dir: PathBuf,
+    /// When writes are acknowledged.
+    pub durability: Durability,
+    /// What recovery does with corruption.
+    pub recovery: Recovery,
+}
+
 /// The TOML file: the long flags' names as keys, every key optional, unknown keys refused.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -271,6 +338,9 @@ struct FileConfig {
     enable_shutdown: Option<bool>,
     verbose: Option<u8>,
     idle_timeout: Option<u64>,
+    data_dir: Option<PathBuf>,
+    durability: Option<String>,
+    recovery: Option<String>,
 }
 
 /// One option from all its sources, before validation.
@@ -287,6 +357,9 @@ struct Layer {
     enable_shutdown: Option<bool>,
     verbose: Option<u8>,
     idle_timeout: Option<u64>,
+    data_dir: Option<PathBuf>,
+    durability: Option<Durability>,
+    recovery: Option<Recovery>,
 }
 
 impl Layer {
@@ -304,6 +377,9 @@ impl Layer {
             enable_shutdown: over.enable_shutdown.or(self.enable_shutdown),
             verbose: over.verbose.or(self.verbose),
             idle_timeout: over.idle_timeout.or(self.idle_timeout),
+            data_dir: over.data_dir.or(self.data_dir),
+            durability: over.durability.or(self.durability),
+            recovery: over.recovery.or(self.recovery),
         }
     }
 
@@ -325,6 +401,14 @@ impl Layer {
                 Some(parse_size(&text).map_err(|e| error(format!("{path}: max-item-size: {e}")))?)
             }
         };
+        let durability = file
+            .durability
+            .map(|t| parse_durability(&t).map_err(|e| error(format!("{path}: durability: {e}"))))
+            .transpose()?;
+        let recovery = file
+            .recovery
+            .map(|t| parse_recovery(&t).map_err(|e| error(format!("{path}: recovery: {e}"))))
+            .transpose()?;
         Ok(Layer {
             port: file.port,
             listen: file.listen,
@@ -337,6 +421,9 @@ impl Layer {
             enable_shutdown: file.enable_shutdown,
             verbose: file.verbose,
             idle_timeout: file.idle_timeout,
+            data_dir: file.data_dir,
+            durability,
+            recovery,
         })
     }
 
@@ -374,6 +461,13 @@ impl Layer {
             enable_shutdown: boolean("PPDB_ENABLE_SHUTDOWN")?,
             verbose: verbose.and_then(|v| u8::try_from(v).ok()),
             idle_timeout: number("PPDB_IDLE_TIMEOUT")?,
+            data_dir: var("PPDB_DATA_DIR").map(PathBuf::from),
+            durability: var("PPDB_DURABILITY")
+                .map(|v| parse_durability(&v).map_err(|e| error(format!("PPDB_DURABILITY: {e}"))))
+                .transpose()?,
+            recovery: var("PPDB_RECOVERY")
+                .map(|v| parse_recovery(&v).map_err(|e| error(format!("PPDB_RECOVERY: {e}"))))
+                .transpose()?,
         })
     }
 
@@ -390,6 +484,9 @@ impl Layer {
             enable_shutdown: args.enable_shutdown.then_some(true),
             verbose: (args.verbose > 0).then_some(args.verbose),
             idle_timeout: args.idle_timeout.or(extended_idle_timeout),
+            data_dir: args.data_dir.clone(),
+            durability: args.durability,
+            recovery: args.recovery,
         }
     }
 }
@@ -407,6 +504,8 @@ pub struct ServerConfig {
     pub verbosity: u8,
     /// memcached flags that were given and are ignored, as written (for a warning at start).
     pub ignored_flags: Vec<String>,
+    /// Disk mode (`--data-dir`), or `None` for a cache in memory.
+    pub disk: Option<DiskSettings>,
 }
 
 impl ServerConfig {
@@ -496,6 +595,24 @@ impl ServerConfig {
                 "-l/--listen takes one address (got {listen:?})"
             )));
         }
+        let disk = match layer.data_dir {
+            Some(dir) if dir.as_os_str().is_empty() => {
+                return Err(error("--data-dir needs a directory".to_string()));
+            }
+            Some(dir) => Some(DiskSettings {
+                dir,
+                durability: layer.durability.unwrap_or(Durability::Sync),
+                recovery: layer.recovery.unwrap_or(Recovery::Strict),
+            }),
+            None if layer.durability.is_some() || layer.recovery.is_some() => {
+                return Err(error(
+                    "--durability and --recovery need --data-dir (without it the data is kept \
+                     in memory only)"
+                        .to_string(),
+                ));
+            }
+            None => None,
+        };
         let item_size_max = usize::try_from(item_size_max).unwrap_or(usize::MAX);
         let settings = Settings {
             port: layer.port.unwrap_or(defaults.port),
@@ -514,6 +631,7 @@ impl ServerConfig {
             settings,
             verbosity: layer.verbose.unwrap_or(0),
             ignored_flags: Vec::new(),
+            disk,
         })
     }
 
@@ -626,6 +744,70 @@ mod tests {
         assert!(store.evict);
         assert_eq!(store.value_bytes_max, 1_048_516);
         assert_eq!(store.shards, 16);
+    }
+
+    #[test]
+    fn disk_mode_options_from_every_source() {
+        let config = resolve(&[], &[], None).expect("valid");
+        assert_eq!(config.disk, None);
+        let config = resolve(&["--data-dir", "/d"], &[], None).expect("valid");
+        assert_eq!(
+            config.disk,
+            Some(DiskSettings {
+                dir: PathBuf::from("/d"),
+                durability: Durability::Sync,
+                recovery: Recovery::Strict,
+            })
+        );
+        let file = "data-dir = \"/f\"\ndurability = \"periodic:50\"\nrecovery = \"skip-corrupt\"\n";
+        let config = resolve(&["--config", "x.toml"], &[], Some(file)).expect("valid");
+        let disk = config.disk.expect("disk mode");
+        assert_eq!(disk.dir, PathBuf::from("/f"));
+        assert_eq!(disk.durability, Durability::Periodic(50));
+        assert_eq!(disk.recovery, Recovery::SkipCorrupt);
+        // Environment over file, flags over environment.
+        let config = resolve(
+            &["--config", "x.toml", "--durability", "none"],
+            &[("PPDB_DATA_DIR", "/e"), ("PPDB_DURABILITY", "sync")],
+            Some(file),
+        )
+        .expect("valid");
+        let disk = config.disk.expect("disk mode");
+        assert_eq!(disk.dir, PathBuf::from("/e"));
+        assert_eq!(disk.durability, Durability::None);
+        assert_eq!(disk.recovery, Recovery::SkipCorrupt);
+    }
+
+    #[test]
+    fn bad_disk_mode_options_are_errors() {
+        for (flags, env, want) in [
+            (&["--durability", "sync"][..], &[][..], "need --data-dir"),
+            (&["--recovery", "strict"][..], &[][..], "need --data-dir"),
+            (
+                &[][..],
+                &[("PPDB_DURABILITY", "often")][..],
+                "expected sync",
+            ),
+            (
+                &[][..],
+                &[("PPDB_RECOVERY", "maybe")][..],
+                "expected strict",
+            ),
+        ] {
+            let err = resolve(flags, env, None).expect_err("invalid");
+            assert!(err.to_string().contains(want), "{flags:?} {env:?}: {err}");
+        }
+        let err = resolve(&["--config", "x.toml"], &[], Some("data-dir = \"\"\n"))
+            .expect_err("an empty directory");
+        assert!(err.to_string().contains("needs a directory"), "{err}");
+        for bad in ["periodic:0", "periodic:x", "periodic:", "Sync"] {
+            assert!(parse_durability(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_durability("periodic:10"),
+            Ok(Durability::Periodic(10))
+        );
+        assert!(Cli::try_parse_from(["server", "--durability", "often"]).is_err());
     }
 
     #[test]

@@ -44,7 +44,9 @@ use mio::{Interest, Poll, Waker};
 use tracing::{info, warn};
 
 pub use acceptor::TOO_MANY_CONNECTIONS;
-pub use config::{ConfigError, ServerArgs, ServerConfig};
+pub use config::{
+    ConfigError, DiskSettings, Durability, Recovery, ServerArgs, ServerConfig,
+};
 pub use connection::{INPUT_BYTES_INITIAL, OUTPUT_BYTES_KEPT};
 pub use worker::DRAIN_TIMEOUT;
 
@@ -82,11 +84,31 @@ pub fn main(args: &ServerArgs) -> ExitCode {
             "ignoring a memcached option PPDB has no use for"
         );
     }
-    let store = match Store::new(config.store_config()) {
-        Ok(store) => Arc::new(store),
-        Err(e) => {
-            eprintln!("ppdb server: cannot create the store: {e}");
-            return ExitCode::from(EXIT_USAGE);
+    // Held until the process ends: no other process opens the directory meanwhile.
+    let mut _dir_lock = None;
+    let store = match &config.disk {
+        None => match Store::new(config.store_config()) {
+            Ok(store) => Arc::new(store),
+            Err(e) => {
+                eprintln!("ppdb server: cannot create the store: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+        Some(disk) => {
+            match crate::cli::lock::DirLock::acquire(&disk.dir) {
+                Ok(lock) => _dir_lock = Some(lock),
+                Err(e) => {
+                    eprintln!("ppdb server: cannot lock {}: {e}", disk.dir.display());
+                    return ExitCode::from(EXIT_FAILURE);
+                }
+            }
+            match open_disk_store(&config, disk) {
+                Ok(store) => Arc::new(store),
+                Err(e) => {
+                    eprintln!("ppdb server: cannot open {}: {e}", disk.dir.display());
+                    return ExitCode::from(EXIT_FAILURE);
+                }
+            }
         }
     };
     let mut server = match Server::bind(config.settings.clone(), store) {
@@ -124,6 +146,56 @@ pub fn main(args: &ServerArgs) -> ExitCode {
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// Opens the data directory (disk mode) and logs what recovery did.
+fn open_disk_store(config: &ServerConfig, disk: &DiskSettings) -> Result<Store, ppdb_core::Error> {
+    let options = ppdb_core::DiskOptions {
+        durability: match disk.durability {
+            Durability::Sync => ppdb_core::Durability::Sync,
+            Durability::Periodic(ms) => ppdb_core::Durability::Periodic { ms },
+            Durability::None => ppdb_core::Durability::None,
+        },
+        recovery: match disk.recovery {
+            Recovery::Strict => ppdb_core::RecoveryMode::Strict,
+            Recovery::SkipCorrupt => ppdb_core::RecoveryMode::SkipCorrupt,
+        },
+    };
+    let (store, info) = Store::open_dir(config.store_config(), &disk.dir, options)?;
+    let secs = info.elapsed.as_secs_f64();
+    let mb_per_sec = if secs > 0.0 {
+        info.record_bytes as f64 / 1e6 / secs
+    } else {
+        0.0
+    };
+    let (first, last) = info.seq_range.unwrap_or((0, 0));
+    info!(
+        dir = %disk.dir.display(),
+        created = info.created,
+        segments = info.segments,
+        records = info.records,
+        bytes = info.record_bytes,
+        seq_first = first,
+        seq_last = last,
+        seconds = secs,
+        mb_per_sec,
+        durability = ?disk.durability,
+        "recovered the data directory"
+    );
+    if let Some((segment, offset, bytes)) = info.torn_tail {
+        warn!(
+            segment,
+            offset, bytes, "cut a torn tail off the write-ahead log (writes never acknowledged)"
+        );
+    }
+    if info.skipped_regions > 0 {
+        warn!(
+            regions = info.skipped_regions,
+            bytes = info.skipped_bytes,
+            "skipped corrupt regions of the write-ahead log (--recovery skip-corrupt)"
+        );
+    }
+    Ok(store)
 }
 
 /// A bound server, ready to [`run`](Server::run).

@@ -16,6 +16,11 @@
 //! the thread merges them (`FROZEN_STALL`) makes its writers merge inline again: back pressure
 //! that bounds memory.
 //!
+//! Disk mode ([`Store::open_dir`]) keeps the data in one engine whose commits go through the
+//! write-ahead log (`docs/durability.md`): one log, so that concurrent writers share its group
+//! commit. With `Durability::Periodic` a thread syncs the log on that period, and dropping the
+//! store syncs it once more.
+//!
 //! CAS uniques are the engine's sequence numbers (per shard; a CAS unique is only ever compared
 //! for one key). A touch keeps the CAS unique, as memcached does.
 
@@ -24,7 +29,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ppdb_core::{BatchOp, Config, Engine, Error, Lookup, PutOptions, VersionRef};
+use ppdb_core::{
+    BatchOp, Config, DiskOptions, Durability, Engine, Error, Lookup, PutOptions, RecoveryInfo,
+    VersionRef,
+};
+use ppdb_platform_std::StdPlatform;
 use ppdb_memcache::arithmetic::{apply_delta, parse_counter, write_counter, ArithmeticMode};
 use ppdb_memcache::expiry::Expiry;
 
@@ -219,19 +228,66 @@ impl Store {
         let shards = (0..config.shards)
             .map(|i| Engine::new(config.engine_config(i)))
             .collect::<Result<Vec<_>, _>>()?;
-        let counts = (0..config.shards).map(|_| ItemCount::default()).collect();
+        Ok(Store::from_engines(config, shards))
+    }
+
+    /// Opens (or creates) a database in directory `dir`, in disk mode: one engine whose writes
+    /// are logged with `options` (see the module documentation). Returns what recovery found.
+    pub fn open_dir(
+        config: StoreConfig,
+        dir: &std::path::Path,
+        options: DiskOptions,
+    ) -> Result<(Store, RecoveryInfo), Error> {
+        let config = StoreConfig {
+            shards: 1,
+            evict: false,
+            ..config
+        };
+        let platform = StdPlatform::new(dir);
+        let (engine, info) = Engine::open_dir(config.engine_config(0), platform, "", options)?;
+        let store = Store::from_engines(config, vec![engine]);
+        // The recovered items, for `curr_items`.
+        let now = unix_now();
+        let live = store.shards[0].scan(.., now).count();
+        store.counts[0]
+            .live
+            .store(i64::try_from(live).unwrap_or(i64::MAX), Ordering::Relaxed);
+        if let Durability::Periodic { ms } = options.durability {
+            let shards = Arc::downgrade(&store.shards);
+            let _ = thread::Builder::new()
+                .name("ppdb-wal-sync".into())
+                .spawn(move || loop {
+                    thread::sleep(Duration::from_millis(ms));
+                    let Some(shards) = shards.upgrade() else {
+                        return;
+                    };
+                    // A failed sync poisons the engine, which then refuses writes: nothing
+                    // else to do here.
+                    let _ = shards[0].sync_wal();
+                });
+        }
+        Ok((store, info))
+    }
+
+    fn from_engines(config: StoreConfig, shards: Vec<Engine>) -> Store {
+        let counts = (0..shards.len()).map(|_| ItemCount::default()).collect();
         let shards: Arc<[Engine]> = shards.into();
         let maintenance = config
             .background_merges
             .then(|| Maintenance::spawn(shards.clone()));
-        Ok(Store {
+        Store {
             shards,
             maintenance,
             counts,
             config,
             flush_pending_at: AtomicU64::new(0),
             total_items: AtomicU64::new(0),
-        })
+        }
+    }
+
+    /// Whether the store keeps its data on disk.
+    pub fn is_durable(&self) -> bool {
+        self.shards.iter().any(Engine::is_durable)
     }
 
     /// The configuration.
@@ -517,6 +573,11 @@ impl Store {
             out.expired_unfetched += st.expired_reclaimed;
             out.merges += st.merges;
             out.writes_refused += st.writes_refused;
+            out.disk_poisoned |= st.disk.poisoned;
+            out.disk_stalled |= st.disk.stalled;
+            out.wal_syncs += st.disk.wal_syncs;
+            out.wal_records += st.disk.wal_records;
+            out.wal_bytes += st.disk.wal_bytes;
         }
         out
     }
@@ -541,6 +602,16 @@ pub struct StoreStats {
     pub merges: u64,
     /// Writes refused at the limit.
     pub writes_refused: u64,
+    /// Disk mode: a sync failed, writes are refused for good.
+    pub disk_poisoned: bool,
+    /// Disk mode: the last log write failed (a full disk), writes are refused until one works.
+    pub disk_stalled: bool,
+    /// Disk mode: log syncs done.
+    pub wal_syncs: u64,
+    /// Disk mode: batches logged.
+    pub wal_records: u64,
+    /// Disk mode: bytes logged.
+    pub wal_bytes: u64,
 }
 
 /// The engine's expiry field for a protocol expiry: 0 never, 1 (long past) for already
@@ -644,6 +715,10 @@ impl Drop for Store {
         if let Some(maintenance) = &self.maintenance {
             maintenance.stop.store(true, Ordering::Relaxed);
             maintenance.wake();
+        }
+        for engine in self.shards.iter().filter(|e| e.is_durable()) {
+            // Periodic mode: what was acknowledged since the last tick becomes durable now.
+            let _ = engine.sync_wal();
         }
     }
 }

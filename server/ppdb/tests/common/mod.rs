@@ -48,6 +48,9 @@ pub(crate) const PPDB_VARIABLES: &[&str] = &[
     "PPDB_ENABLE_SHUTDOWN",
     "PPDB_VERBOSE",
     "PPDB_IDLE_TIMEOUT",
+    "PPDB_DATA_DIR",
+    "PPDB_DURABILITY",
+    "PPDB_RECOVERY",
 ];
 
 /// The `ppdb server` command with a clean environment and `args` (nothing added).
