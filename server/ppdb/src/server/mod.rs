@@ -44,9 +44,7 @@ use mio::{Interest, Poll, Waker};
 use tracing::{info, warn};
 
 pub use acceptor::TOO_MANY_CONNECTIONS;
-pub use config::{
-    ConfigError, DiskSettings, Durability, Recovery, ServerArgs, ServerConfig,
-};
+pub use config::{ConfigError, DiskSettings, Durability, Recovery, ServerArgs, ServerConfig};
 pub use connection::{INPUT_BYTES_INITIAL, OUTPUT_BYTES_KEPT};
 pub use worker::DRAIN_TIMEOUT;
 
