@@ -33,9 +33,9 @@ use ppdb_core::{
     BatchOp, Config, DiskOptions, Durability, Engine, Error, Lookup, PutOptions, RecoveryInfo,
     VersionRef,
 };
-use ppdb_platform_std::StdPlatform;
 use ppdb_memcache::arithmetic::{apply_delta, parse_counter, write_counter, ArithmeticMode};
 use ppdb_memcache::expiry::Expiry;
+use ppdb_platform_std::StdPlatform;
 
 /// The longest key memcached accepts.
 pub const KEY_BYTES_MAX: usize = 250;
