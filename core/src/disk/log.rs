@@ -223,6 +223,8 @@ impl<P: Platform> Wal<P> {
     pub(crate) fn wait_durable(&self, seq: u64) -> Result<()> {
         match self.durability {
             Durability::Sync => self.sync_to(seq),
+            // The caller syncs before acknowledging (`Engine::sync_wal`).
+            Durability::SyncByCaller => self.check_poisoned(),
             Durability::Periodic { ms } => {
                 self.write_out(seq)?;
                 let due = {

@@ -42,6 +42,11 @@ pub enum Durability {
         /// The sync interval in milliseconds.
         ms: u64,
     },
+    /// As `Sync`, but a commit returns as soon as its record is logged, and the caller makes
+    /// it durable with [`crate::Engine::sync_wal`] before acknowledging it. A server uses this
+    /// to collect the commits of all the requests it just executed (from many connections)
+    /// into one group commit, instead of blocking a thread per commit.
+    SyncByCaller,
     /// A write returns once its record is written to the file; the log is synced only when a
     /// memtable is rotated or flushed. A killed process loses nothing; a power loss may lose
     /// any write since the last rotation.

@@ -106,6 +106,9 @@ pub(crate) struct Env<'a> {
     pub(crate) now_unix: u64,
     /// The monotonic time for this round of events.
     pub(crate) now: Instant,
+    /// Disk mode with `--durability sync`: replies are held until the worker has made the
+    /// writes before them durable (see [`Connection::release`]).
+    pub(crate) hold_replies: bool,
 }
 
 /// Shows a peer address in logs, or `-` when it is unknown.
@@ -194,6 +197,8 @@ pub(crate) struct Connection {
     output: Vec<u8>,
     /// How much of `output` is written already.
     sent: usize,
+    /// With held replies: how much of `output` may be written (the rest waits for a sync).
+    released: usize,
     /// The socket may have more to read (no `WouldBlock` since the last readable event).
     readable: bool,
     /// An event said the peer closed its side: read until end of file, not just until a short
@@ -221,6 +226,7 @@ impl Connection {
             input: Input::new(limits.buffer_len_max()),
             output: Vec::with_capacity(OUTPUT_BYTES_KEPT),
             sent: 0,
+            released: 0,
             readable: false,
             read_closed: false,
             writable: false,
@@ -250,6 +256,16 @@ impl Connection {
     /// Bytes of replies not yet written.
     pub(crate) fn pending_output(&self) -> usize {
         self.output.len() - self.sent
+    }
+
+    /// With held replies: whether some replies wait for the next sync.
+    pub(crate) fn holds_replies(&self) -> bool {
+        self.released < self.output.len()
+    }
+
+    /// With held replies: everything executed so far is durable, so every reply may go.
+    pub(crate) fn release(&mut self) {
+        self.released = self.output.len();
     }
 
     /// Notes what an event says about the socket.
@@ -389,8 +405,13 @@ impl Connection {
     /// anything was written.
     fn flush(&mut self, env: &Env<'_>) -> io::Result<bool> {
         let mut written = 0;
-        while self.writable && self.sent < self.output.len() {
-            match self.stream.write(&self.output[self.sent..]) {
+        let end = if env.hold_replies {
+            self.released
+        } else {
+            self.output.len()
+        };
+        while self.writable && self.sent < end {
+            match self.stream.write(&self.output[self.sent..end]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.sent += n;
@@ -404,10 +425,12 @@ impl Connection {
         if self.sent == self.output.len() {
             self.output.clear();
             self.sent = 0;
+            self.released = 0;
         } else if self.sent > self.output.len() / 2 {
             // Keep the pending bytes at the front so the buffer does not grow while a slow
             // client reads: the move is at most as long as what was written.
             self.output.drain(..self.sent);
+            self.released = self.released.saturating_sub(self.sent);
             self.sent = 0;
         }
         if written > 0 {

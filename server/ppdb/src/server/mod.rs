@@ -150,7 +150,8 @@ pub fn main(args: &ServerArgs) -> ExitCode {
 fn open_disk_store(config: &ServerConfig, disk: &DiskSettings) -> Result<Store, ppdb_core::Error> {
     let options = ppdb_core::DiskOptions {
         durability: match disk.durability {
-            Durability::Sync => ppdb_core::Durability::Sync,
+            // The workers sync once per round of requests, for all their connections.
+            Durability::Sync => ppdb_core::Durability::SyncByCaller,
             Durability::Periodic(ms) => ppdb_core::Durability::Periodic { ms },
             Durability::None => ppdb_core::Durability::None,
         },

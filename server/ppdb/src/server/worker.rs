@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 use ppdb_memcache::Limits;
-use tracing::{debug, error};
+use tracing::{debug, error, warn};
 
 use super::connection::{CloseReason, Connection, Env, Peer, Progress};
 use super::unix_now;
@@ -159,6 +159,8 @@ struct Context {
     executor: Executor,
     limits: Limits,
     acceptor_waker: Arc<Waker>,
+    /// Disk mode with `--durability sync`: replies wait for [`Worker::settle`].
+    hold_replies: bool,
 }
 
 impl Context {
@@ -174,6 +176,8 @@ struct Worker {
     slots: Slots<Connection>,
     /// Connections that yielded, to drive again before sleeping.
     yielded: Vec<usize>,
+    /// With held replies: the connections driven since the last sync.
+    touched: Vec<usize>,
     context: Context,
     /// When the server started stopping, as this worker saw it.
     draining_since: Option<Instant>,
@@ -193,17 +197,20 @@ impl Worker {
             ..Limits::with_item_size_max(settings.item_size_max)
         };
         let executor = Executor::new(shared.clone());
+        let hold_replies = shared.store.caller_syncs();
         Worker {
             poll,
             receiver,
             slots: Slots::default(),
             yielded: Vec::new(),
+            touched: Vec::new(),
             context: Context {
                 shared,
                 counters,
                 executor,
                 limits,
                 acceptor_waker,
+                hold_replies,
             },
             draining_since: None,
         }
@@ -242,6 +249,9 @@ impl Worker {
             }
             for index in again.drain(..) {
                 self.drive(index, now, now_unix);
+            }
+            if !self.touched.is_empty() {
+                self.settle(now, now_unix);
             }
             if now >= next_sweep {
                 self.sweep(now);
@@ -324,11 +334,46 @@ impl Worker {
             request_shutdown: &request_shutdown,
             now_unix,
             now,
+            hold_replies: context.hold_replies,
         };
-        match connection.drive(&env) {
+        let progress = connection.drive(&env);
+        if context.hold_replies && connection.holds_replies() {
+            self.touched.push(index);
+        }
+        match progress {
             Progress::Waiting => {}
             Progress::Yielded => self.yielded.push(index),
             Progress::Close(reason) => self.close(index, reason),
+        }
+    }
+
+    /// With held replies: makes every write executed so far durable (one group commit for all
+    /// the connections driven in this round, shared with the other workers' syncs), then lets
+    /// their replies go. If the sync fails, nothing after the last good sync may be
+    /// acknowledged: those connections are closed with their replies unsent.
+    fn settle(&mut self, now: Instant, now_unix: u64) {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        match self.context.shared.store.sync_wal() {
+            Ok(()) => {
+                for &index in &touched {
+                    if let Some(connection) = self.slots.get_mut(index) {
+                        connection.release();
+                    }
+                    self.drive(index, now, now_unix);
+                }
+                // Driving them again may have executed more writes: those wait for the next
+                // round, which comes at once.
+                let again = std::mem::take(&mut self.touched);
+                self.yielded.extend(again);
+            }
+            Err(e) => {
+                warn!(%e, "the write-ahead log could not be synced; closing the connections whose replies wait for it");
+                for index in touched {
+                    self.close(index, CloseReason::SocketError);
+                }
+            }
         }
     }
 

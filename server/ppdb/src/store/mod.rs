@@ -210,6 +210,8 @@ pub struct Store {
     shards: Arc<[Engine]>,
     /// Wakes the maintenance thread (with `background_merges`).
     maintenance: Option<Arc<Maintenance>>,
+    /// See [`Store::caller_syncs`].
+    caller_syncs: bool,
     counts: Box<[ItemCount]>,
     config: StoreConfig,
     /// Unix time at which a delayed `flush_all` takes effect (0: none pending).
@@ -245,7 +247,8 @@ impl Store {
         };
         let platform = StdPlatform::new(dir);
         let (engine, info) = Engine::open_dir(config.engine_config(0), platform, "", options)?;
-        let store = Store::from_engines(config, vec![engine]);
+        let mut store = Store::from_engines(config, vec![engine]);
+        store.caller_syncs = options.durability == Durability::SyncByCaller;
         // The recovered items, for `curr_items`.
         let now = unix_now();
         let live = store.shards[0].scan(.., now).count();
@@ -278,6 +281,7 @@ impl Store {
         Store {
             shards,
             maintenance,
+            caller_syncs: false,
             counts,
             config,
             flush_pending_at: AtomicU64::new(0),
@@ -288,6 +292,20 @@ impl Store {
     /// Whether the store keeps its data on disk.
     pub fn is_durable(&self) -> bool {
         self.shards.iter().any(Engine::is_durable)
+    }
+
+    /// Whether writes are durable only once [`Store::sync_wal`] returns (`--durability sync`:
+    /// the server acknowledges them after it).
+    pub fn caller_syncs(&self) -> bool {
+        self.caller_syncs
+    }
+
+    /// Disk mode: makes every write committed so far durable (group commit); a no-op in memory.
+    pub fn sync_wal(&self) -> Result<(), Error> {
+        for engine in self.shards.iter() {
+            engine.sync_wal()?;
+        }
+        Ok(())
     }
 
     /// The configuration.
