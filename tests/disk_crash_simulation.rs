@@ -1,8 +1,12 @@
 //! The whole database in disk mode on the simulated disk, against a `BTreeMap` model: random
-//! puts, deletes, batches, transactions, `flush_all` and rotations; crashes at random points
-//! and right at sync, directory-sync and rename call sites (the operation fails, then the
-//! disk crashes), also during recovery itself. After each reopen every acknowledged write is
-//! present, nothing never written appears, and transactions are all or nothing.
+//! puts, deletes, batches, transactions, `flush_all` and rotations, with memtables of 8 KiB so
+//! that frozen memtables are flushed to tables (and WAL segments deleted) every few dozen
+//! writes; crashes at random points and right at sync, directory-sync and rename call sites
+//! (the operation fails, then the disk crashes), also during recovery itself; and crashes right
+//! *after* the n-th successful sync, rename and directory sync, for every n of a fixed
+//! workload (which puts a crash between every two steps of the flush, the rotation and the
+//! open). After each reopen every acknowledged write is present, nothing never written
+//! appears, and transactions are all or nothing.
 //!
 //! `PPDB_DISK_SIM_SEEDS=n` runs more seeds (`PPDB_DISK_SIM_SEEDS_FIRST` picks the first one);
 //! a failure names its seed: rerun with `PPDB_DISK_SIM_SEEDS_FIRST=<seed> PPDB_DISK_SIM_SEEDS=1`.
@@ -15,13 +19,15 @@
 
 use ppdb_core::Durability;
 use ppdb_platform_sim::{Op, SimPlatform, SplitMix64, TornWrites};
+use ppdb_tests::crash_point::CrashPlatform;
 use ppdb_tests::disk_model::{
     apply_db, apply_model, is_write, open, random_step, read_all, seeds, Model, Step,
 };
 
 const FAULT_SITES: [Op; 4] = [Op::SyncData, Op::SyncDir, Op::Rename, Op::Write];
 
-fn run(seed: u64) {
+/// Runs one seed; returns the tables the database held at its last reopen.
+fn run(seed: u64) -> usize {
     let platform = SimPlatform::new(seed);
     let fs = &platform.fs;
     fs.set_crash_keep_probability([0.0, 0.5, 0.9][(seed % 3) as usize]);
@@ -108,11 +114,76 @@ fn run(seed: u64) {
         model = got;
         db = reopened;
     }
+    db.stats().disk.tables
 }
 
 #[test]
 fn crashes_lose_no_acknowledged_write() {
+    let mut tables = 0;
     for seed in seeds("PPDB_DISK_SIM_SEEDS", 300) {
-        run(seed);
+        tables += run(seed);
+    }
+    assert!(tables > 0, "the workload never reopened onto tables");
+}
+
+const CRASH_POINT_SEED: u64 = 7;
+
+fn crash_point_workload() -> Vec<Step> {
+    let mut rng = SplitMix64::new(CRASH_POINT_SEED);
+    (0..160).map(|i| random_step(&mut rng, i)).collect()
+}
+
+/// Runs the fixed workload on a disk that crashes right after the `n`-th successful `op`
+/// (never for `n = 0`), reopens and checks the recovered state. Returns how many `op`s ran.
+fn run_crash_point(op: Op, n: u64) -> u64 {
+    let sim = SimPlatform::new(CRASH_POINT_SEED + n);
+    sim.fs.set_crash_keep_probability(0.5);
+    let platform = CrashPlatform::new(&sim, op, n);
+    let mut model = Model::new();
+    let mut uncertain = None;
+    if let Ok((db, _)) = open(&platform, CRASH_POINT_SEED, Durability::Sync) {
+        for step in crash_point_workload() {
+            if apply_db(&db, &step).is_ok() {
+                apply_model(&mut model, &step);
+            } else {
+                let mut m = model.clone();
+                apply_model(&mut m, &step);
+                uncertain = Some(m);
+                break;
+            }
+        }
+        if n == 0 {
+            let disk = db.stats().disk;
+            assert!(
+                disk.flushes > 2 && disk.segments_deleted > 0,
+                "the workload should flush and clean the log: {disk:?}"
+            );
+        }
+    }
+    let ops = sim.fs.counters().ops(op);
+    if !platform.crashed() {
+        sim.fs.crash();
+    }
+    let (db, info) = open(&sim, CRASH_POINT_SEED, Durability::Sync)
+        .unwrap_or_else(|e| panic!("{op:?} #{n}: reopen failed: {e}"));
+    let got = read_all(&db);
+    assert!(
+        got == model || uncertain.as_ref() == Some(&got),
+        "{op:?} #{n}: recovered state is not an acknowledged one ({} keys recovered, {} \
+         acknowledged; recovery {info:?})",
+        got.len(),
+        model.len()
+    );
+    ops
+}
+
+#[test]
+fn crash_right_after_each_sync_rename_and_dir_sync() {
+    for op in [Op::Rename, Op::SyncDir, Op::SyncData] {
+        let total = run_crash_point(op, 0);
+        assert!(total > 0, "{op:?} never ran");
+        for n in 1..=total {
+            run_crash_point(op, n);
+        }
     }
 }

@@ -7,7 +7,8 @@ pub mod disk_model {
     use std::collections::BTreeMap;
 
     use ppdb_core::{Config, Db, DiskOptions, Durability, RecoveryInfo, WriteBatch};
-    use ppdb_platform_sim::{SimPlatform, SplitMix64};
+    use ppdb_platform::Platform;
+    use ppdb_platform_sim::SplitMix64;
 
     /// The model: user key to value.
     pub type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -80,7 +81,7 @@ pub mod disk_model {
     }
 
     /// Applies `step` to the database; `Ok` means acknowledged.
-    pub fn apply_db(db: &Db<SimPlatform>, step: &Step) -> ppdb_core::Result<()> {
+    pub fn apply_db<P: Platform>(db: &Db<P>, step: &Step) -> ppdb_core::Result<()> {
         match step {
             Step::Batch(ws) => {
                 let mut batch = WriteBatch::new();
@@ -132,7 +133,7 @@ pub mod disk_model {
     }
 
     /// Every key of the key space, read back.
-    pub fn read_all(db: &Db<SimPlatform>) -> Model {
+    pub fn read_all<P: Platform>(db: &Db<P>) -> Model {
         (0..KEYS)
             .filter_map(|i| {
                 let k = key(i);
@@ -153,11 +154,11 @@ pub mod disk_model {
     }
 
     /// Opens (or reopens) the database in `db/` of `platform`.
-    pub fn open(
-        platform: &SimPlatform,
+    pub fn open<P: Platform + Clone>(
+        platform: &P,
         seed: u64,
         durability: Durability,
-    ) -> ppdb_core::Result<(Db<SimPlatform>, RecoveryInfo)> {
+    ) -> ppdb_core::Result<(Db<P>, RecoveryInfo)> {
         let options = DiskOptions {
             durability,
             ..DiskOptions::default()
@@ -176,5 +177,156 @@ pub mod disk_model {
             .and_then(|s| s.parse().ok())
             .unwrap_or(default);
         first..first + n
+    }
+}
+
+pub mod crash_point {
+    //! [`CrashPlatform`]: the simulated platform that crashes the disk right after the `n`-th
+    //! successful operation of one kind (a sync, a rename, a directory sync), then fails every
+    //! later operation until [`CrashPlatform::revive`], as if the process had died with the
+    //! machine. This puts a crash between any two steps of a protocol such as the table flush.
+
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use ppdb_platform::{Error, ErrorKind, File, FileSystem, OpenMode, Platform, Result};
+    use ppdb_platform_sim::{Op, SimClock, SimFile, SimFs, SimPlatform};
+
+    #[derive(Debug)]
+    struct Trigger {
+        op: Op,
+        remaining: AtomicU64,
+        dead: AtomicBool,
+    }
+
+    /// A [`SimPlatform`] with a crash point.
+    #[derive(Debug, Clone)]
+    pub struct CrashPlatform {
+        sim: SimPlatform,
+        fs: CrashFs,
+    }
+
+    /// The file system of a [`CrashPlatform`].
+    #[derive(Debug, Clone)]
+    pub struct CrashFs {
+        inner: SimFs,
+        trigger: Arc<Trigger>,
+    }
+
+    /// A file of a [`CrashFs`].
+    #[derive(Debug)]
+    pub struct CrashFile {
+        inner: SimFile,
+        fs: CrashFs,
+    }
+
+    impl CrashPlatform {
+        /// Crashes `sim`'s disk right after the `n`-th successful `op` (n >= 1; 0: never).
+        pub fn new(sim: &SimPlatform, op: Op, n: u64) -> Self {
+            let trigger = Arc::new(Trigger {
+                op,
+                remaining: AtomicU64::new(n),
+                dead: AtomicBool::new(false),
+            });
+            CrashPlatform {
+                sim: sim.clone(),
+                fs: CrashFs {
+                    inner: sim.fs.clone(),
+                    trigger,
+                },
+            }
+        }
+
+        /// Whether the crash happened.
+        pub fn crashed(&self) -> bool {
+            self.fs.trigger.dead.load(Ordering::SeqCst)
+        }
+    }
+
+    impl CrashFs {
+        fn check(&self) -> Result<()> {
+            if self.trigger.dead.load(Ordering::SeqCst) {
+                Err(Error::new(ErrorKind::Other, "crashed"))
+            } else {
+                Ok(())
+            }
+        }
+
+        /// Runs `f` (an operation of kind `op`); crashes after it if it is the chosen one.
+        fn run<T>(&self, op: Op, f: impl FnOnce() -> Result<T>) -> Result<T> {
+            self.check()?;
+            let out = f()?;
+            if op == self.trigger.op {
+                let left = self.trigger.remaining.load(Ordering::SeqCst);
+                if left > 0 {
+                    self.trigger.remaining.store(left - 1, Ordering::SeqCst);
+                    if left == 1 {
+                        self.inner.crash();
+                        self.trigger.dead.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    impl File for CrashFile {
+        fn len(&self) -> Result<u64> {
+            self.fs.run(Op::Len, || self.inner.len())
+        }
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
+            self.fs.run(Op::Read, || self.inner.read_at(buf, offset))
+        }
+        fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {
+            self.fs.run(Op::Write, || self.inner.write_at(buf, offset))
+        }
+        fn set_len(&self, len: u64) -> Result<()> {
+            self.fs.run(Op::SetLen, || self.inner.set_len(len))
+        }
+        fn sync_data(&self) -> Result<()> {
+            self.fs.run(Op::SyncData, || self.inner.sync_data())
+        }
+    }
+
+    impl FileSystem for CrashFs {
+        type File = CrashFile;
+
+        fn open(&self, path: &str, mode: OpenMode) -> Result<CrashFile> {
+            let inner = self.run(Op::Open, || self.inner.open(path, mode))?;
+            Ok(CrashFile {
+                inner,
+                fs: self.clone(),
+            })
+        }
+        fn remove(&self, path: &str) -> Result<()> {
+            self.run(Op::Remove, || self.inner.remove(path))
+        }
+        fn rename(&self, from: &str, to: &str) -> Result<()> {
+            self.run(Op::Rename, || self.inner.rename(from, to))
+        }
+        fn list(&self, dir: &str) -> Result<Vec<String>> {
+            self.run(Op::List, || self.inner.list(dir))
+        }
+        fn create_dir_all(&self, dir: &str) -> Result<()> {
+            self.run(Op::CreateDir, || self.inner.create_dir_all(dir))
+        }
+        fn exists(&self, path: &str) -> Result<bool> {
+            self.run(Op::Exists, || self.inner.exists(path))
+        }
+        fn sync_dir(&self, dir: &str) -> Result<()> {
+            self.run(Op::SyncDir, || self.inner.sync_dir(dir))
+        }
+    }
+
+    impl Platform for CrashPlatform {
+        type Fs = CrashFs;
+        type Clock = SimClock;
+
+        fn fs(&self) -> &CrashFs {
+            &self.fs
+        }
+        fn clock(&self) -> &SimClock {
+            &self.sim.clock
+        }
     }
 }

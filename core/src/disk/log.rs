@@ -123,6 +123,13 @@ impl<P: Platform> Wal<P> {
         self.poisoned.load(Ordering::Acquire)
     }
 
+    /// Refuses every later write for good (a failed sync elsewhere, such as the manifest's).
+    pub(crate) fn poison(&self) {
+        self.poisoned.store(true, Ordering::Release);
+        let _guard = self.lock();
+        self.cond.notify_all();
+    }
+
     pub(crate) fn is_stalled(&self) -> bool {
         self.stalled.load(Ordering::Relaxed)
     }

@@ -20,11 +20,15 @@
 pub(crate) mod flush;
 pub(crate) mod log;
 pub(crate) mod open;
+pub(crate) mod table;
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 
 use ppdb_platform::{Duration, ErrorKind, File};
 
+use crate::memtable::VersionRef;
+use crate::table::TableEntry;
 use crate::Error;
 
 /// When a committed write is made durable.
@@ -100,8 +104,8 @@ pub struct RecoveryInfo {
     pub seq_range: Option<(u64, u64)>,
     /// The last sequence number after recovery.
     pub seq_last: u64,
-    /// Batches skipped because their sequence numbers were not above the last one replayed
-    /// (left behind by a failed write).
+    /// Batches skipped because their sequence numbers were not above the last one replayed:
+    /// already in tables, or left behind by a failed write.
     pub records_stale: u64,
     /// Corrupt regions skipped ([`RecoveryMode::SkipCorrupt`]).
     pub skipped_regions: u64,
@@ -194,6 +198,54 @@ pub(crate) trait Storage: Send + Sync {
     fn wait_durable(&self, seq: u64) -> crate::Result<()>;
     /// Syncs everything logged so far.
     fn sync(&self) -> crate::Result<()>;
+    /// Flushes frozen memtables: `fill` writes their versions (in internal-key order) into a
+    /// new table, which is synced, renamed and recorded in the manifest with the WAL cleanup
+    /// the flush allows. Returns the table opened for reading (`None` if `fill` wrote nothing).
+    /// Called with the engine's merge lock held (one flush at a time).
+    fn flush(
+        &self,
+        request: FlushRequest<'_>,
+        fill: &mut dyn FnMut(&mut dyn TableSink) -> crate::Result<()>,
+    ) -> crate::Result<Option<Arc<dyn TableSource>>>;
     /// Counters and flags.
     fn stats(&self) -> DiskStats;
+}
+
+/// What a flush covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlushRequest<'r> {
+    /// The last sequence of the newest memtable flushed (the commit sequence when it was
+    /// frozen): every sequence up to it is in the tables once the flush is recorded.
+    pub(crate) seq_flushed: u64,
+    /// The `flush_all` markers at or below `seq_flushed` (the manifest keeps them: tables do
+    /// not hold markers).
+    pub(crate) flush_markers: &'r [u64],
+}
+
+/// Receives the versions of a table being written, in internal-key order.
+pub(crate) trait TableSink {
+    /// Adds one version.
+    fn add(&mut self, version: &VersionRef<'_>) -> crate::Result<()>;
+}
+
+/// A table as the engine reads it (object safe: no platform type parameter). Read errors
+/// (I/O, corruption) cannot be reported through the engine's read calls: the table counts
+/// them ([`DiskStats::read_errors`]) and reads as if the version were absent.
+pub(crate) trait TableSource: Send + Sync + core::fmt::Debug {
+    /// The newest version of `key` at or below `seq` (bloom filter and key range first).
+    fn get(&self, key: &[u8], seq: u64) -> Option<TableEntry>;
+    /// A cursor over the table's versions in internal order.
+    fn cursor(&self) -> Box<dyn TableCursor + '_>;
+}
+
+/// A cursor over one table; a read error ends it (and is counted).
+pub(crate) trait TableCursor {
+    /// Positions on the first version `>= (key, seq)` in internal order.
+    fn seek(&mut self, key: &[u8], seq: u64);
+    /// Positions on the first version.
+    fn seek_to_first(&mut self);
+    /// Moves to the next version.
+    fn advance(&mut self);
+    /// The current version, borrowed from the cursor.
+    fn current(&self) -> Option<VersionRef<'_>>;
 }

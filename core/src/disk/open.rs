@@ -3,29 +3,35 @@
 //! 1. `CURRENT` names the manifest in force; replaying it gives the live tables, the oldest
 //!    WAL segment still needed (`log_number`), the last sequence written to tables and the
 //!    `flush_all` markers. No `CURRENT`: a new database.
+//!    The tables the manifest lists are opened (footer, index, filter and properties checked).
 //! 2. The WAL segments numbered `log_number` and above are replayed in order into the
 //!    memtable. Every segment but the newest was synced whole before the next one was created,
 //!    so damage in it is corruption; the newest may end in a torn tail, which is cut (the file
 //!    truncated and synced) and reported. A batch whose first sequence is not above the last
-//!    one replayed is skipped (bytes of a failed write that a crash brought back).
+//!    one replayed is skipped: the sequences up to the manifest's `last_sequence` are in tables,
+//!    and a batch below the last one replayed is the bytes of a failed write that a crash
+//!    brought back.
 //! 3. A new manifest (a snapshot of the version) and a new segment are created and synced,
 //!    the directory synced, and `CURRENT` switched to the new manifest. Files no longer
-//!    needed (older manifests, segments below `log_number`, temporary files) are removed.
+//!    needed (older manifests, segments below `log_number`, tables the manifest does not list,
+//!    temporary files) are removed.
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use ppdb_platform::{Clock, File, FileSystem, OpenMode, Platform};
 
-use super::flush::Disk;
+use super::flush::{open_tables, Disk};
 use super::log::{create_segment, Wal};
 use super::{DiskOptions, RecoveryInfo, RecoveryMode};
 use crate::manifest::{
     self, join, manifest_file_name, parse_file_name, wal_file_name, write_current, FileKind,
-    ManifestWriter,
+    ManifestWriter, Version,
 };
 use crate::mvcc::{Config, Engine};
+use crate::sync::AtomicU64;
 use crate::wal::{BatchDecoder, LogEnd, LogKind, LogReader, ReadOptions, SEGMENT_HEADER_BYTES};
 use crate::{Error, Result};
 
@@ -64,13 +70,10 @@ impl Engine {
         let mut engine = Engine::new(config)?;
         let markers: Vec<u64> = version.flush_markers().collect();
         engine.restore(version.last_sequence, &markers);
-        if version.table_count() > 0 {
-            // Tables are written by a later version of the flush; this one cannot read them.
-            return Err(Error::UnsupportedFormat {
-                what: "manifest with tables",
-                version: 1,
-            });
-        }
+        let read_errors = Arc::new(AtomicU64::new(0));
+        let tables = open_tables(fs, dir, &version, &read_errors)?;
+        info.tables = tables.len();
+        engine.restore_tables(tables);
 
         let mut segments: Vec<u64> = files
             .iter()
@@ -100,7 +103,7 @@ impl Engine {
         manifest.sync()?;
         let writer = create_segment(fs, dir, segment_number)?;
         write_current(fs, dir, manifest_number)?;
-        remove_obsolete(fs, dir, manifest_number, version.log_number);
+        remove_obsolete(fs, dir, manifest_number, &version);
 
         let wal = Wal::new(
             platform.clone(),
@@ -116,6 +119,7 @@ impl Engine {
             manifest,
             version,
             next,
+            read_errors,
         );
         engine.attach_storage(Box::new(disk));
         engine.after_recovery(platform.clock().unix_time_secs());
@@ -221,9 +225,11 @@ fn replay<FS: FileSystem>(
     Ok(())
 }
 
-/// Removes what the new manifest no longer needs (best effort: a leftover is removed at the
-/// next open).
-fn remove_obsolete<FS: FileSystem>(fs: &FS, dir: &str, manifest_number: u64, log_number: u64) {
+/// Removes what the new manifest no longer needs: older manifests, segments below its
+/// `log_number`, tables it does not list (written by a flush that a crash interrupted before
+/// its manifest edit), temporary files. Best effort: a leftover is removed at the next open.
+fn remove_obsolete<FS: FileSystem>(fs: &FS, dir: &str, manifest_number: u64, version: &Version) {
+    let log_number = version.log_number;
     let Ok(names) = fs.list(dir) else {
         return;
     };
@@ -231,6 +237,7 @@ fn remove_obsolete<FS: FileSystem>(fs: &FS, dir: &str, manifest_number: u64, log
         let obsolete = match parse_file_name(&name) {
             Some(FileKind::Manifest(n)) => n != manifest_number,
             Some(FileKind::Wal(n)) => n < log_number,
+            Some(FileKind::Table(n)) => !version.contains_table(n),
             Some(FileKind::Temp(_)) | Some(FileKind::CurrentTemp) => true,
             _ => false,
         };

@@ -242,6 +242,12 @@ impl<F: File> ManifestWriter<F> {
         self.log.sync()
     }
 
+    /// Drops the edits appended since the last successful sync and cuts the file back, after a
+    /// failed write. [`Error::Poisoned`] after a failed sync: the file's state is unknown.
+    pub fn discard_unsynced(&mut self) -> Result<()> {
+        self.log.discard_unsynced()
+    }
+
     /// The manifest's size so far (to decide when to start a new one).
     pub fn offset(&self) -> u64 {
         self.log.offset()

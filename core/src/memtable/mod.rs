@@ -158,6 +158,9 @@ pub fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
 pub struct Memtable {
     list: SkipList,
     id: u64,
+    /// The commit sequence when the memtable was frozen (0 while active): every version in
+    /// it is at or below it, and in disk mode the records after it are in later WAL segments.
+    seq_frozen: crate::sync::AtomicU64,
 }
 
 impl Memtable {
@@ -169,7 +172,22 @@ impl Memtable {
         } else {
             SkipList::with_index(seed, arena_block_bytes, index_slots)
         };
-        Memtable { list, id }
+        Memtable {
+            list,
+            id,
+            seq_frozen: crate::sync::AtomicU64::new(0),
+        }
+    }
+
+    /// Records that the memtable was frozen at commit sequence `seq`.
+    pub(crate) fn set_seq_frozen(&self, seq: u64) {
+        self.seq_frozen
+            .store(seq, core::sync::atomic::Ordering::Release);
+    }
+
+    /// The commit sequence when the memtable was frozen (0 while active).
+    pub(crate) fn seq_frozen(&self) -> u64 {
+        self.seq_frozen.load(core::sync::atomic::Ordering::Acquire)
     }
 
     /// The memtable's id (increasing with each rotation).

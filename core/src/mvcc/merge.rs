@@ -2,8 +2,13 @@
 //! memtables into a run.
 //!
 //! Sources are ordered newest first: the active memtable, the frozen memtables (newest first),
-//! then the merged run. Their sequence ranges do not overlap, so the first source holding a
-//! version of a key `<= snapshot` has the newest one.
+//! then (disk mode) the tables, newest first, or (memory mode) the merged runs. Their sequence
+//! ranges do not overlap, so the first source holding a version of a key `<= snapshot` has the
+//! newest one. A table's versions are decoded from its blocks, so [`MergeCursor::current`]
+//! lends them from the cursor: valid until it moves.
+//!
+//! In disk mode frozen memtables are not merged into runs but flushed to tables
+//! ([`flush_into`]) with the same rules, less those that need the oldest data.
 //!
 //! ## What a merge keeps
 //!
@@ -20,14 +25,22 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::ops::Bound;
 
+use alloc::boxed::Box;
+
+use crate::disk::{TableCursor, TableSink, TableSource};
 use crate::memtable::run::{Run, RunBuilder, RUN_KEY_INDEX_BYTES, RUN_SLOT_BYTES};
 use crate::memtable::{decode_entry, skiplist, Memtable, ValueKind, VersionRef};
+use crate::Result;
 
 /// A cursor over one source.
-#[derive(Clone)]
 pub(crate) enum SourceCursor<'a> {
     Mem(skiplist::Iter<'a>),
-    Run { run: &'a Run, pos: usize },
+    Run {
+        run: &'a Run,
+        pos: usize,
+    },
+    /// A table on disk: its versions are decoded from blocks, so they borrow from the cursor.
+    Table(Box<dyn TableCursor + 'a>),
 }
 
 impl<'a> SourceCursor<'a> {
@@ -39,10 +52,15 @@ impl<'a> SourceCursor<'a> {
         SourceCursor::Run { run, pos: 0 }
     }
 
+    pub(crate) fn table(table: &'a dyn TableSource) -> Self {
+        SourceCursor::Table(table.cursor())
+    }
+
     fn seek(&mut self, key: &[u8], seq: u64) {
         match self {
             SourceCursor::Mem(it) => it.seek(key, seq),
             SourceCursor::Run { run, pos } => *pos = run.seek(key, seq),
+            SourceCursor::Table(t) => t.seek(key, seq),
         }
     }
 
@@ -50,13 +68,28 @@ impl<'a> SourceCursor<'a> {
         match self {
             SourceCursor::Mem(it) => it.seek_to_first(),
             SourceCursor::Run { pos, .. } => *pos = 0,
+            SourceCursor::Table(t) => t.seek_to_first(),
         }
     }
 
-    fn current(&self) -> Option<VersionRef<'a>> {
+    /// The current version, borrowed from the cursor (a table's block may change when the
+    /// cursor moves).
+    fn current(&self) -> Option<VersionRef<'_>> {
         match self {
             SourceCursor::Mem(it) => it.entry().map(decode_entry),
             SourceCursor::Run { run, pos } => run.version(*pos),
+            SourceCursor::Table(t) => t.current(),
+        }
+    }
+
+    /// The current version of an in-memory source, borrowed from the source itself (it stays
+    /// valid while the cursor moves on). The merges into runs and tables read only memtables
+    /// and runs.
+    fn current_in_memory(&self) -> Option<VersionRef<'a>> {
+        match self {
+            SourceCursor::Mem(it) => it.entry().map(decode_entry),
+            SourceCursor::Run { run, pos } => run.version(*pos),
+            SourceCursor::Table(_) => panic!("merge inputs are memtables and runs"),
         }
     }
 
@@ -64,14 +97,15 @@ impl<'a> SourceCursor<'a> {
         match self {
             SourceCursor::Mem(it) => it.next(),
             SourceCursor::Run { pos, .. } => *pos += 1,
+            SourceCursor::Table(t) => t.advance(),
         }
     }
 
     /// The access epoch of the current version: recorded for a run, `fresh` for a memtable
-    /// (its versions were written since the last merge).
+    /// (its versions were written since the last merge) and for a table.
     fn access_epoch(&self, fresh: u32) -> u32 {
         match self {
-            SourceCursor::Mem(_) => fresh,
+            SourceCursor::Mem(_) | SourceCursor::Table(_) => fresh,
             SourceCursor::Run { run, pos } => run.access_epoch(*pos),
         }
     }
@@ -81,6 +115,10 @@ impl<'a> SourceCursor<'a> {
 pub(crate) struct MergeCursor<'a> {
     sources: Vec<SourceCursor<'a>>,
     current: Option<usize>,
+    /// [`MergeCursor::next_visible`]: the key it returned last, whose older versions the next
+    /// call skips first.
+    returned_key: Vec<u8>,
+    skip_returned: bool,
 }
 
 impl<'a> MergeCursor<'a> {
@@ -88,12 +126,15 @@ impl<'a> MergeCursor<'a> {
         MergeCursor {
             sources,
             current: None,
+            returned_key: Vec::new(),
+            skip_returned: false,
         }
     }
 
     /// Positions at the first version `>= (key, seq)`.
     pub(crate) fn seek(&mut self, key: &[u8], seq: u64) {
         self.sources.iter_mut().for_each(|s| s.seek(key, seq));
+        self.skip_returned = false;
         self.pick();
     }
 
@@ -102,6 +143,7 @@ impl<'a> MergeCursor<'a> {
         self.sources
             .iter_mut()
             .for_each(SourceCursor::seek_to_first);
+        self.skip_returned = false;
         self.pick();
     }
 
@@ -120,7 +162,7 @@ impl<'a> MergeCursor<'a> {
     }
 
     fn pick(&mut self) {
-        let mut best: Option<(usize, VersionRef<'a>)> = None;
+        let mut best: Option<(usize, VersionRef<'_>)> = None;
         for (i, s) in self.sources.iter().enumerate() {
             if let Some(v) = s.current() {
                 let better = match &best {
@@ -137,9 +179,15 @@ impl<'a> MergeCursor<'a> {
         self.current = best.map(|(i, _)| i);
     }
 
-    /// The version under the cursor.
-    pub(crate) fn current(&self) -> Option<VersionRef<'a>> {
-        self.sources[self.current?].current()
+    /// The version under the cursor, borrowed from the cursor.
+    pub(crate) fn current(&self) -> Option<VersionRef<'_>> {
+        current_of(&self.sources, self.current)
+    }
+
+    /// The version under the cursor, borrowed from its source: only for cursors over memtables
+    /// and runs (panics on a table).
+    fn current_in_memory(&self) -> Option<VersionRef<'a>> {
+        self.sources[self.current?].current_in_memory()
     }
 
     /// The access epoch of the version under the cursor (see [`SourceCursor::access_epoch`]).
@@ -156,29 +204,55 @@ impl<'a> MergeCursor<'a> {
         }
     }
 
+    /// Moves past the versions of [`MergeCursor::returned_key`].
+    fn skip_returned_key(&mut self) {
+        while current_of(&self.sources, self.current).is_some_and(|w| w.key == self.returned_key) {
+            self.advance();
+        }
+    }
+
     /// Moves to the next live version visible at `snapshot_seq` and returns it: per key, the
     /// newest version `<= snapshot_seq`, skipped if it is a tombstone, expired at `now`, or
-    /// older than `flush_floor` (the latest `flush_all` at or below the snapshot).
+    /// older than `flush_floor` (the latest `flush_all` at or below the snapshot). The cursor
+    /// stays on the version returned; the next call first skips the key's older versions.
     pub(crate) fn next_visible(
         &mut self,
         snapshot_seq: u64,
         flush_floor: u64,
         now: u64,
-    ) -> Option<VersionRef<'a>> {
+    ) -> Option<VersionRef<'_>> {
+        if core::mem::take(&mut self.skip_returned) {
+            self.skip_returned_key();
+        }
         loop {
-            let v = self.current()?;
-            self.advance();
-            if v.seq > snapshot_seq {
+            let (visible, live) = {
+                let v = current_of(&self.sources, self.current)?;
+                let visible = v.seq <= snapshot_seq;
+                if visible {
+                    self.returned_key.clear();
+                    self.returned_key.extend_from_slice(v.key);
+                }
+                (visible, v.seq > flush_floor && v.is_live(now))
+            };
+            if !visible {
+                self.advance();
                 continue;
             }
-            while self.current().is_some_and(|w| w.key == v.key) {
-                self.advance();
+            if live {
+                self.skip_returned = true;
+                return self.current();
             }
-            if v.seq > flush_floor && v.is_live(now) {
-                return Some(v);
-            }
+            self.skip_returned_key();
         }
     }
+}
+
+/// The version under a cursor over `sources` positioned on source `current`.
+fn current_of<'c>(
+    sources: &'c [SourceCursor<'_>],
+    current: Option<usize>,
+) -> Option<VersionRef<'c>> {
+    sources[current?].current()
 }
 
 /// Whether `key` is below the upper bound `end`.
@@ -257,10 +331,10 @@ pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> 
     let mut kept: Vec<VersionRef<'_>> = Vec::new();
     let mut keys: Vec<KeyGroup> = Vec::new();
     let mut group: Vec<VersionRef<'_>> = Vec::new();
-    while let Some(first) = cursor.current() {
+    while let Some(first) = cursor.current_in_memory() {
         group.clear();
         let mut epoch = 0u32;
-        while let Some(v) = cursor.current().filter(|v| v.key == first.key) {
+        while let Some(v) = cursor.current_in_memory().filter(|v| v.key == first.key) {
             epoch = epoch.max(cursor.access_epoch(params.epoch));
             group.push(v);
             cursor.advance();
@@ -302,6 +376,42 @@ pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> 
         }
     }
     (builder.finish(), stats)
+}
+
+/// Writes the versions of `inputs` (frozen memtables, all `<= boundaries.last()`) into a
+/// table through `sink`, keeping what [`collect_key`] keeps without seeing older sources
+/// (`params.bottom` is false: tombstones stay, since an older table may hold what they hide).
+/// Memory stays bounded by one key's versions.
+pub(crate) fn flush_into(
+    inputs: Vec<SourceCursor<'_>>,
+    params: &MergeParams<'_>,
+    sink: &mut dyn TableSink,
+) -> Result<MergeStats> {
+    assert!(!params.bottom, "a flush does not see the older tables");
+    assert!(params.output_bytes_max.is_none(), "a flush never evicts");
+    let mut cursor = MergeCursor::new(inputs);
+    cursor.seek_to_first();
+    let mut stats = MergeStats::default();
+    let mut group: Vec<VersionRef<'_>> = Vec::new();
+    let mut kept: Vec<VersionRef<'_>> = Vec::new();
+    while let Some(first) = cursor.current_in_memory() {
+        group.clear();
+        while let Some(v) = cursor.current_in_memory().filter(|v| v.key == first.key) {
+            group.push(v);
+            cursor.advance();
+        }
+        stats.versions_in += group.len() as u64;
+        kept.clear();
+        collect_key(&group, params, &mut stats, &mut kept);
+        if kept.first().is_some_and(|v| v.kind == ValueKind::Value) {
+            stats.keys_live += 1;
+        }
+        for v in &kept {
+            sink.add(v)?;
+            stats.versions_out += 1;
+        }
+    }
+    Ok(stats)
 }
 
 /// Which keys an eviction drops: every key colder than `epoch`, and a pseudo-random share
@@ -535,6 +645,39 @@ mod tests {
             seqs(&[del(9), val(7)], &[5, 10], 0),
             [(9, ValueKind::Tombstone)]
         );
+    }
+
+    #[test]
+    fn a_flush_keeps_tombstones_and_hides_older_tables_from_expired_values() {
+        let params = MergeParams {
+            boundaries: &[10],
+            flushes: &[],
+            now: 60,
+            epoch: 0,
+            bottom: false,
+            output_bytes_max: None,
+        };
+        let mut e = val(9);
+        e.expire_at = 50;
+        for (group, want) in [
+            (
+                alloc::vec![del(9), val(4)],
+                alloc::vec![(9, ValueKind::Tombstone)],
+            ),
+            (
+                alloc::vec![e, val(4)],
+                alloc::vec![(9, ValueKind::Tombstone)],
+            ),
+            (
+                alloc::vec![val(9), del(4)],
+                alloc::vec![(9, ValueKind::Value)],
+            ),
+        ] {
+            let mut kept = Vec::new();
+            collect_key(&group, &params, &mut MergeStats::default(), &mut kept);
+            let got: Vec<(u64, ValueKind)> = kept.iter().map(|v| (v.seq, v.kind)).collect();
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -20,7 +20,9 @@
 //! takes writes. Frozen memtables are merged with the run into a new run that keeps only what
 //! live snapshots and current readers can see ([`merge`]). The merge runs outside the commit
 //! lock; by default the writer that froze a memtable runs it (`Config::merge_inline`),
-//! otherwise the runtime calls [`Engine::maintain`].
+//! otherwise the runtime calls [`Engine::maintain`]. In disk mode the same maintenance flushes
+//! the frozen memtables to a table instead (`crate::disk::flush`), and the tables are read
+//! after the frozen memtables.
 
 pub mod batch;
 pub(crate) mod merge;
@@ -35,12 +37,13 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use crate::sync::AtomicU64;
 
 use crate::disk::log::LogBatch;
-use crate::disk::{DiskStats, Storage};
+use crate::disk::{DiskStats, FlushRequest, Storage, TableSource};
 use crate::error::{Error, Result};
 use crate::memtable::rng::Rng;
 use crate::memtable::run::Run;
 use crate::memtable::{Memtable, ValueKind, VersionRef, HEADER_BYTES};
 use crate::sync::{Mutex, RwLock};
+use crate::table::TableEntry;
 use batch::{BatchOp, WriteBatch};
 pub use merge::MergeStats;
 use merge::{below_end, MergeCursor, SourceCursor};
@@ -292,6 +295,9 @@ pub(crate) struct Tables {
     pub(crate) active: Arc<Memtable>,
     /// Newest first.
     pub(crate) frozen: Vec<Arc<Memtable>>,
+    /// Disk mode: the tables flushed from frozen memtables, newest first; their sequence
+    /// ranges do not overlap. (Disk mode has no runs.)
+    pub(crate) sstables: Vec<Arc<dyn TableSource>>,
     /// The merged runs, newest first; their sequence ranges do not overlap (see
     /// [`Engine::maintain`] for how they are merged).
     pub(crate) runs: Vec<Arc<Run>>,
@@ -305,6 +311,7 @@ impl Tables {
     fn new(
         active: Arc<Memtable>,
         frozen: Vec<Arc<Memtable>>,
+        sstables: Vec<Arc<dyn TableSource>>,
         runs: Vec<Arc<Run>>,
         flushes: Vec<u64>,
     ) -> Tables {
@@ -313,21 +320,50 @@ impl Tables {
         Tables {
             active,
             frozen,
+            sstables,
             runs,
             flushes,
             settled_bytes,
         }
     }
 
+    /// The same sources with other frozen memtables and tables.
+    fn with_frozen(
+        &self,
+        frozen: Vec<Arc<Memtable>>,
+        sstables: Vec<Arc<dyn TableSource>>,
+    ) -> Tables {
+        Tables::new(
+            self.active.clone(),
+            frozen,
+            sstables,
+            self.runs.clone(),
+            self.flushes.clone(),
+        )
+    }
+
     /// The newest version of `key` at or below `seq`, across all sources, ignoring
-    /// `flush_all` markers. A hit in the run records an access at `epoch`.
-    fn get_raw(&self, key: &[u8], seq: u64, epoch: Option<u32>) -> Option<VersionRef<'_>> {
+    /// `flush_all` markers. A hit in the run records an access at `epoch`. A version read from
+    /// a table is decoded into `slot`, which the result borrows.
+    fn get_raw<'s>(
+        &'s self,
+        key: &[u8],
+        seq: u64,
+        epoch: Option<u32>,
+        slot: &'s mut Option<TableEntry>,
+    ) -> Option<VersionRef<'s>> {
         if let Some(v) = self.active.get(key, seq) {
             return Some(v);
         }
         for m in &self.frozen {
             if let Some(v) = m.get(key, seq) {
                 return Some(v);
+            }
+        }
+        for t in &self.sstables {
+            if let Some(entry) = t.get(key, seq) {
+                let entry: &'s TableEntry = slot.insert(entry);
+                return Some(entry.as_version());
             }
         }
         for run in &self.runs {
@@ -343,18 +379,21 @@ impl Tables {
 
     /// The version of `key` a reader at `seq` sees (tombstones included, `None` if the key is
     /// absent or hidden by a `flush_all` at or below `seq`).
-    pub(crate) fn get(&self, key: &[u8], seq: u64) -> Option<VersionRef<'_>> {
-        self.get_touch(key, seq, None)
-    }
-
-    fn get_touch(&self, key: &[u8], seq: u64, epoch: Option<u32>) -> Option<VersionRef<'_>> {
+    pub(crate) fn get<'s>(
+        &'s self,
+        key: &[u8],
+        seq: u64,
+        slot: &'s mut Option<TableEntry>,
+    ) -> Option<VersionRef<'s>> {
         let floor = merge::flush_floor(&self.flushes, seq);
-        self.get_raw(key, seq, epoch).filter(|v| v.seq > floor)
+        self.get_raw(key, seq, None, slot).filter(|v| v.seq > floor)
     }
 
     /// The sequence of the newest version of `key`, whatever it is (0 if none is held).
     pub(crate) fn newest_seq(&self, key: &[u8]) -> u64 {
-        self.get_raw(key, u64::MAX, None).map_or(0, |v| v.seq)
+        let mut slot = None;
+        self.get_raw(key, u64::MAX, None, &mut slot)
+            .map_or(0, |v| v.seq)
     }
 
     /// Whether a `flush_all` was committed after `seq`.
@@ -368,9 +407,11 @@ impl Tables {
     }
 
     pub(crate) fn cursor(&self) -> MergeCursor<'_> {
-        let mut sources = Vec::with_capacity(1 + self.frozen.len() + self.runs.len());
+        let n = 1 + self.frozen.len() + self.sstables.len() + self.runs.len();
+        let mut sources = Vec::with_capacity(n);
         sources.push(SourceCursor::memtable(&self.active));
         sources.extend(self.frozen.iter().map(|m| SourceCursor::memtable(m)));
+        sources.extend(self.sstables.iter().map(|t| SourceCursor::table(&**t)));
         sources.extend(self.runs.iter().map(|r| SourceCursor::run(r)));
         MergeCursor::new(sources)
     }
@@ -435,7 +476,13 @@ impl Engine {
             config.arena_block_bytes,
             config.memtable_index_slots(),
         );
-        let tables = Tables::new(Arc::new(active), Vec::new(), Vec::new(), Vec::new());
+        let tables = Tables::new(
+            Arc::new(active),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
         Ok(Engine {
             config,
             tables: RwLock::new(Arc::new(tables)),
@@ -538,7 +585,7 @@ impl Engine {
         }
     }
 
-    /// Recovery is done and the storage attached: merge what replay froze.
+    /// Recovery is done and the storage attached: flush what replay froze.
     pub(crate) fn after_recovery(&self, now: u64) {
         if self.config.merge_inline && self.frozen_memtables() > 0 {
             self.maintain(now);
@@ -561,6 +608,7 @@ impl Engine {
         *tables = Arc::new(Tables::new(
             tables.active.clone(),
             tables.frozen.clone(),
+            tables.sstables.clone(),
             tables.runs.clone(),
             flushes,
         ));
@@ -618,14 +666,16 @@ impl Engine {
     pub fn lookup_with<R>(&self, key: &[u8], now: u64, f: impl FnOnce(Lookup<'_>) -> R) -> R {
         let (tables, seq) = self.view();
         let epoch = self.epoch.load(Ordering::Relaxed);
-        f(lookup(&tables, key, seq, now, Some(epoch)))
+        let mut slot = None;
+        f(lookup(&tables, key, seq, now, Some(epoch), &mut slot))
     }
 
     /// Reads `key` as of `snapshot`.
     pub fn get_at(&self, snapshot: &Snapshot<'_>, key: &[u8], now: u64) -> Option<Item> {
         let tables = self.tables();
+        let mut slot = None;
         tables
-            .get(key, snapshot.seq)
+            .get(key, snapshot.seq, &mut slot)
             .filter(|v| v.is_live(now))
             .map(|v| Item::from_version(&v))
     }
@@ -742,7 +792,8 @@ impl Engine {
             let (result, seq, rotated) = {
                 let mut st = self.commit.lock();
                 let (tables, seq) = self.view();
-                let (op, result) = f(lookup(&tables, key, seq, now, None));
+                let mut slot = None;
+                let (op, result) = f(lookup(&tables, key, seq, now, None, &mut slot));
                 let Some(op) = op else {
                     return Ok((result, None));
                 };
@@ -796,8 +847,8 @@ impl Engine {
         }
     }
 
-    /// Merges frozen memtables into the run (if any). Safe to call from any thread at any
-    /// time; returns what the merges did.
+    /// Merges frozen memtables into the run (if any); in disk mode flushes them to a table.
+    /// Safe to call from any thread at any time; returns what the merges (or flush) did.
     pub fn maintain(&self, now: u64) -> MergeStats {
         self.maintain_to(now, self.run_bytes_target(0), false)
     }
@@ -815,6 +866,9 @@ impl Engine {
     /// everything into one run even under the target, to reclaim all the memory that deletes,
     /// overwrites and expiry left behind.
     fn maintain_to(&self, now: u64, run_bytes_max: Option<usize>, full: bool) -> MergeStats {
+        if let Some(storage) = &self.storage {
+            return self.flush_frozen(&**storage, now);
+        }
         let _guard = self.merge_lock.lock();
         let mut total = MergeStats::default();
         let mut evict_pass_done = false;
@@ -1115,12 +1169,14 @@ impl Engine {
         );
         st.memtable_next_id += 1;
         let mut tables = self.tables.write();
+        tables.active.set_seq_frozen(st.seq_last);
         let mut frozen = Vec::with_capacity(tables.frozen.len() + 1);
         frozen.push(tables.active.clone());
         frozen.extend(tables.frozen.iter().cloned());
         *tables = Arc::new(Tables::new(
             Arc::new(fresh),
             frozen,
+            tables.sstables.clone(),
             tables.runs.clone(),
             tables.flushes.clone(),
         ));
@@ -1132,6 +1188,82 @@ impl Engine {
         if rotated && self.config.merge_inline {
             self.maintain(now);
         }
+    }
+
+    /// Disk mode: writes every frozen memtable to one table and records it (see
+    /// `disk::flush`), keeping what the merge rules keep without seeing the older tables.
+    /// A failure leaves the memtables in place (counted in `DiskStats::flush_errors`); the
+    /// next maintenance tries again.
+    fn flush_frozen(&self, storage: &dyn Storage, now: u64) -> MergeStats {
+        let _guard = self.merge_lock.lock();
+        let tables = self.tables();
+        let Some(newest) = tables.frozen.first() else {
+            return MergeStats::default();
+        };
+        let seq_flushed = newest.seq_frozen();
+        let (boundaries, _) = self.snapshots.boundaries(&self.seq_visible);
+        // Only the markers the flush covers: a later one may not be durable yet, so it must
+        // not drop anything from the table.
+        let markers: Vec<u64> = tables
+            .flushes
+            .iter()
+            .copied()
+            .filter(|&f| f <= seq_flushed)
+            .collect();
+        let params = merge::MergeParams {
+            boundaries: &boundaries,
+            flushes: &markers,
+            now,
+            epoch: self.epoch.load(Ordering::Relaxed),
+            bottom: false,
+            output_bytes_max: None,
+        };
+        let mut stats = MergeStats::default();
+        let request = FlushRequest {
+            seq_flushed,
+            flush_markers: &markers,
+        };
+        let outcome = storage.flush(request, &mut |sink| {
+            let inputs = tables
+                .frozen
+                .iter()
+                .map(|m| SourceCursor::memtable(m))
+                .collect();
+            stats = merge::flush_into(inputs, &params, sink)?;
+            Ok(())
+        });
+        let Ok(table) = outcome else {
+            return MergeStats::default();
+        };
+        self.install_flush(&tables, table);
+        self.versions_dropped
+            .fetch_add(stats.versions_in - stats.versions_out, Ordering::Relaxed);
+        self.expired_reclaimed
+            .fetch_add(stats.expired, Ordering::Relaxed);
+        stats
+    }
+
+    /// Replaces the flushed memtables (the frozen memtables of `flushed`, the oldest now) by
+    /// `table`, newest of the tables.
+    fn install_flush(&self, flushed: &Tables, table: Option<Arc<dyn TableSource>>) {
+        let mut tables = self.tables.write();
+        let keep = tables.frozen.len() - flushed.frozen.len();
+        let same = tables.frozen[keep..]
+            .iter()
+            .zip(&flushed.frozen)
+            .all(|(a, b)| Arc::ptr_eq(a, b))
+            && tables.sstables.len() == flushed.sstables.len();
+        assert!(same, "flush inputs changed under it");
+        let mut sstables = Vec::with_capacity(tables.sstables.len() + 1);
+        sstables.extend(table);
+        sstables.extend(tables.sstables.iter().cloned());
+        *tables = Arc::new(tables.with_frozen(tables.frozen[..keep].to_vec(), sstables));
+    }
+
+    /// Recovery: the tables the manifest lists, newest first.
+    pub(crate) fn restore_tables(&self, sstables: Vec<Arc<dyn TableSource>>) {
+        let mut tables = self.tables.write();
+        *tables = Arc::new(tables.with_frozen(tables.frozen.clone(), sstables));
     }
 
     /// Replaces the merged inputs (the oldest frozen memtables of `merged` and its newest
@@ -1163,7 +1295,13 @@ impl Engine {
             .copied()
             .filter(|&f| f >= flush_keep)
             .collect();
-        *tables = Arc::new(Tables::new(tables.active.clone(), frozen, runs, flushes));
+        *tables = Arc::new(Tables::new(
+            tables.active.clone(),
+            frozen,
+            tables.sstables.clone(),
+            runs,
+            flushes,
+        ));
     }
 
     pub(crate) fn count_conflict(&self) {
@@ -1178,8 +1316,9 @@ fn lookup<'t>(
     seq: u64,
     now: u64,
     epoch: Option<u32>,
+    slot: &'t mut Option<TableEntry>,
 ) -> Lookup<'t> {
-    match tables.get_raw(key, seq, epoch) {
+    match tables.get_raw(key, seq, epoch, slot) {
         None => Lookup::Missing,
         Some(v) if v.kind == ValueKind::Tombstone => Lookup::Missing,
         Some(v) if v.seq <= tables.flush_floor(seq) => Lookup::Flushed,
