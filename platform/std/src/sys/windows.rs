@@ -44,7 +44,9 @@ pub(crate) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> io::
     Ok(())
 }
 
-/// `FlushFileBuffers`: data, length and the file's own metadata.
+/// `FlushFileBuffers`: data, length and the file's own metadata. std's `File::sync_data` is
+/// exactly that call on Windows (Windows has no data-only flush, so `sync_data` and `sync_all`
+/// are the same there).
 pub(crate) fn sync_data(file: &File) -> io::Result<()> {
     file.sync_data()
 }
