@@ -230,8 +230,9 @@ impl<P: Platform> Wal<P> {
     pub(crate) fn wait_durable(&self, seq: u64) -> Result<()> {
         match self.durability {
             Durability::Sync => self.sync_to(seq),
-            // The caller syncs before acknowledging (`Engine::sync_wal`).
-            Durability::SyncByCaller => self.check_poisoned(),
+            // Written now, so that a full disk fails this write; the caller syncs before
+            // acknowledging (`Engine::sync_wal`).
+            Durability::SyncByCaller => self.write_out(seq),
             Durability::Periodic { ms } => {
                 self.write_out(seq)?;
                 let due = {
@@ -272,7 +273,16 @@ impl<P: Platform> Wal<P> {
 
     /// Syncs everything appended so far (the periodic timer's call).
     pub(crate) fn sync(&self) -> Result<()> {
-        let target = self.lock().seq_appended;
+        let target = {
+            let st = self.lock();
+            if self.durability == Durability::SyncByCaller {
+                // Every commit that succeeded was written (`wait_durable`); one that failed on
+                // a full disk was refused to its writer and must not hold the others back.
+                st.seq_written
+            } else {
+                st.seq_appended
+            }
+        };
         self.sync_to(target)
     }
 
@@ -287,6 +297,22 @@ impl<P: Platform> Wal<P> {
             }
             if st.syncing {
                 st = self.cond.wait(st, &self.state);
+                continue;
+            }
+            if st.stalled && seq <= st.seq_written {
+                // A full disk failed a later write: make what was written durable without
+                // writing the refused records again. A crash leaves them as a torn tail.
+                let file = st.writer.file().clone();
+                st.syncing = true;
+                drop(st);
+                let outcome = file.sync_data();
+                st = self.lock();
+                st.syncing = false;
+                match outcome {
+                    Ok(()) => self.mark_durable(&mut st, seq),
+                    Err(_) => self.poisoned.store(true, Ordering::Release),
+                }
+                self.cond.notify_all();
                 continue;
             }
             if st.stalled {

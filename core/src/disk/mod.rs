@@ -46,8 +46,9 @@ pub enum Durability {
         /// The sync interval in milliseconds.
         ms: u64,
     },
-    /// As `Sync`, but a commit returns as soon as its record is logged, and the caller makes
-    /// it durable with [`crate::Engine::sync_wal`] before acknowledging it. A server uses this
+    /// As `Sync`, but a commit returns as soon as its record is written to the file (so that a
+    /// full disk fails that commit), and the caller makes it durable with
+    /// [`crate::Engine::sync_wal`] before acknowledging it. A server uses this
     /// to collect the commits of all the requests it just executed (from many connections)
     /// into one group commit, instead of blocking a thread per commit.
     SyncByCaller,
