@@ -149,13 +149,13 @@ pub(crate) struct Embedded {
     _lock: Option<DirLock>,
 }
 
-/// Opens a database in `dir`, whose lock the caller holds. Disk persistence is not built yet:
-/// this is the one place that will call the engine's directory opener.
+/// Opens (or creates) the database in `dir`, whose lock the caller holds, in disk mode: every
+/// write is durable (`Durability::Sync`) before the shell goes on.
 fn open_dir(dir: &Path, _lock: &DirLock) -> Result<Db<StdPlatform>, String> {
-    Err(format!(
-        "disk mode is not available yet: {} is locked but not opened; use --memory",
-        dir.display()
-    ))
+    let options = ppdb_core::DiskOptions::default();
+    let (db, _recovery) = Db::open_dir(Config::default(), StdPlatform::new(dir), "", options)
+        .map_err(|e| format!("cannot open {}: {e}", dir.display()))?;
+    Ok(db)
 }
 
 impl Embedded {
