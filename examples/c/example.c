@@ -9,6 +9,9 @@
  *       target/release/libppdb.a -lpthread -ldl -lm -o /tmp/ppdb-example
  *   /tmp/ppdb-example
  *
+ * With a directory as its argument (`/tmp/ppdb-example DIR`) it first opens a database in disk
+ * mode there, writes a key, closes, opens it again and reads the key back.
+ *
  * It exits with 0 if every step behaved as documented, and 1 (naming the step) otherwise.
  */
 #include <stdio.h>
@@ -62,21 +65,34 @@ static ppdb_status add_in_txn(ppdb_txn *txn, const char *key, long amount) {
     return ppdb_txn_commit(txn, NULL);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     ppdb_options options;
     ppdb_db *db = NULL;
     ppdb_value value;
     uint64_t version = 0;
 
     printf("libppdb %s\n", ppdb_version());
-
-    /* Open a database in memory with a 64 MiB limit. Directory mode is not there yet. */
     expect("options_init", ppdb_options_init(&options), PPDB_OK);
+
+    /* Disk mode: what is written survives closing and opening the directory again. */
+    if (argc > 1) {
+        options.data_dir = argv[1];
+        expect("open data_dir", ppdb_open(&options, &db), PPDB_OK);
+        expect("put on disk", ppdb_put(db, (const uint8_t *)"kept", 4, (const uint8_t *)"on disk",
+                                       7, 0, 0, &version),
+               PPDB_OK);
+        ppdb_close(db);
+        expect("reopen data_dir", ppdb_open(&options, &db), PPDB_OK);
+        expect("get from disk", ppdb_get(db, (const uint8_t *)"kept", 4, &value), PPDB_OK);
+        printf("data_dir: reopened, kept = %.*s\n", (int)value.len, (const char *)value.data);
+        ppdb_value_free(&value);
+        ppdb_close(db);
+        db = NULL;
+        options.data_dir = NULL;
+    }
+
+    /* Open a database in memory with a 64 MiB limit. */
     options.memory_bytes_max = 64u << 20;
-    options.data_dir = "/tmp/ppdb-example";
-    expect("open with data_dir", ppdb_open(&options, &db), PPDB_NOT_SUPPORTED);
-    printf("data_dir: %s\n", ppdb_last_error());
-    options.data_dir = NULL;
     expect("open", ppdb_open(&options, &db), PPDB_OK);
 
     /* Put and get, with flags and an expiry an hour from now. */

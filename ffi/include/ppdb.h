@@ -69,9 +69,9 @@ typedef struct ppdb_options {
    */
   size_t struct_size;
   /**
-   * NULL for a database in memory (the only mode today). A directory path (UTF-8,
-   * NUL-terminated) asks for directory mode, which arrives with disk persistence:
-   * `ppdb_open` answers `PPDB_NOT_SUPPORTED` until then.
+   * NULL for a database in memory. A directory path (UTF-8, NUL-terminated) opens or
+   * creates a database there in disk mode: every write is synced to its write-ahead log
+   * before it returns, and reopening the directory recovers everything written.
    */
   const char *data_dir;
   /**
@@ -249,7 +249,8 @@ extern "C" {
 /**
  * Opens a database. `options` may be NULL for the defaults (memory mode, no memory limit).
  * On success `*out_db` is the new handle; on failure it is NULL and `ppdb_last_error()` says
- * why (`PPDB_NOT_SUPPORTED` for `data_dir`, `PPDB_INVALID_CONFIG` for an option out of range).
+ * why (`PPDB_INVALID_CONFIG` for an option out of range, `PPDB_IO` or `PPDB_CORRUPTION` when a
+ * `data_dir` cannot be opened or recovered).
  *
  * # Safety
  *

@@ -7,7 +7,7 @@ use ppdb_platform_std::StdPlatform;
 
 use crate::guard::{bytes, guard, guard_void, handle, optional_out, out};
 use crate::options::Options;
-use crate::status::{Status, PPDB_NOT_FOUND, PPDB_OK};
+use crate::status::{Failure, Status, PPDB_NOT_FOUND, PPDB_OK};
 use crate::value::Value;
 
 /// The engine as the C API holds it: shared by the database handle and every snapshot,
@@ -29,7 +29,8 @@ pub struct Database {
 
 /// Opens a database. `options` may be NULL for the defaults (memory mode, no memory limit).
 /// On success `*out_db` is the new handle; on failure it is NULL and `ppdb_last_error()` says
-/// why (`PPDB_NOT_SUPPORTED` for `data_dir`, `PPDB_INVALID_CONFIG` for an option out of range).
+/// why (`PPDB_INVALID_CONFIG` for an option out of range, `PPDB_IO` or `PPDB_CORRUPTION` when a
+/// `data_dir` cannot be opened or recovered).
 ///
 /// # Safety
 ///
@@ -46,9 +47,27 @@ pub unsafe extern "C" fn ppdb_open(options: *const Options, out_db: *mut *mut Da
             .copied()
             .unwrap_or_else(Options::defaults);
         let config = options.to_config()?;
-        // Memory mode never touches the file system; the platform's root is a placeholder
-        // until directory mode passes `data_dir`.
-        let db = Db::open(config, StdPlatform::new("."))?;
+        let db = if options.data_dir.is_null() {
+            // Memory mode never touches the file system; the platform's root is a placeholder.
+            Db::open(config, StdPlatform::new("."))?
+        } else {
+            // SAFETY: the caller guarantees a non-NULL `data_dir` is a NUL-terminated string
+            // that stays valid during the call.
+            let dir = unsafe { std::ffi::CStr::from_ptr(options.data_dir) }
+                .to_str()
+                .map_err(|_| Failure::invalid("ppdb_options.data_dir is not UTF-8"))?;
+            if dir.is_empty() {
+                return Err(Failure::invalid("ppdb_options.data_dir is empty"));
+            }
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Failure::new(
+                    crate::status::PPDB_IO,
+                    format!("cannot create the data directory {dir}: {e}"),
+                )
+            })?;
+            let options = ppdb_core::DiskOptions::default();
+            Db::open_dir(config, StdPlatform::new(dir), "", options)?.0
+        };
         let handle = Box::new(Database { db: Arc::new(db) });
         out_db.write(Box::into_raw(handle));
         Ok(PPDB_OK)

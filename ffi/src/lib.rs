@@ -36,8 +36,9 @@
 //!
 //! ## Modes
 //!
-//! Only memory mode exists today. [`ppdb_options`](Options) already has the `data_dir` field of
-//! the directory (disk) mode to come; setting it returns [`PPDB_NOT_SUPPORTED`] for now.
+//! [`ppdb_options`](Options)'s `data_dir` chooses the mode: NULL for a database in memory, a
+//! directory for disk mode (a write-ahead log synced on every write, recovered on open; see
+//! `docs/durability.md`). [`PPDB_NOT_SUPPORTED`] is kept for requests a build cannot serve.
 #![allow(
     unsafe_code,
     reason = "a C API takes raw pointers and exports unmangled symbols; every unsafe block \

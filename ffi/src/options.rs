@@ -7,7 +7,7 @@ use std::ptr;
 use ppdb_core::Config;
 
 use crate::guard::{guard, out};
-use crate::status::{Failure, Status, PPDB_NOT_SUPPORTED, PPDB_OK};
+use crate::status::{Failure, Status, PPDB_OK};
 
 /// How to open a database. Initialise it with `ppdb_options_init` (which sets `struct_size`
 /// and every default), then change the fields you need. Fields may be added at the end in later
@@ -17,9 +17,9 @@ use crate::status::{Failure, Status, PPDB_NOT_SUPPORTED, PPDB_OK};
 pub struct Options {
     /// `sizeof(ppdb_options)`, set by `ppdb_options_init`.
     pub struct_size: usize,
-    /// NULL for a database in memory (the only mode today). A directory path (UTF-8,
-    /// NUL-terminated) asks for directory mode, which arrives with disk persistence:
-    /// `ppdb_open` answers `PPDB_NOT_SUPPORTED` until then.
+    /// NULL for a database in memory. A directory path (UTF-8, NUL-terminated) opens or
+    /// creates a database there in disk mode: every write is synced to its write-ahead log
+    /// before it returns, and reopening the directory recovers everything written.
     pub data_dir: *const c_char,
     /// The memory the database may hold, in bytes; 0 means no limit.
     pub memory_bytes_max: u64,
@@ -62,13 +62,6 @@ impl Options {
                 self.struct_size,
                 size_of::<Options>()
             )));
-        }
-        if !self.data_dir.is_null() {
-            return Err(Failure::new(
-                PPDB_NOT_SUPPORTED,
-                "directory mode (ppdb_options.data_dir) is not supported yet: it arrives with \
-                 disk persistence; set data_dir to NULL for a database in memory",
-            ));
         }
         let size = |value: u64, name: &str| {
             usize::try_from(value).map_err(|_| {

@@ -233,7 +233,7 @@ fn engine_errors_map_to_codes_with_messages() {
 }
 
 #[test]
-fn options_are_checked_and_data_dir_is_not_supported_yet() {
+fn options_are_checked() {
     let mut options = Options::defaults();
     assert_eq!(unsafe { ppdb_options_init(&mut options) }, PPDB_OK);
     let mut db = null_mut();
@@ -247,15 +247,11 @@ fn options_are_checked_and_data_dir_is_not_supported_yet() {
         last_error()
     );
 
-    let mut dir = options;
-    dir.data_dir = c"/tmp/ppdb".as_ptr();
-    assert_eq!(unsafe { ppdb_open(&dir, &mut db) }, PPDB_NOT_SUPPORTED);
+    let mut empty = options;
+    empty.data_dir = c"".as_ptr();
+    assert_eq!(unsafe { ppdb_open(&empty, &mut db) }, PPDB_INVALID_ARGUMENT);
     assert!(db.is_null());
-    assert!(
-        last_error().contains("not supported yet"),
-        "{}",
-        last_error()
-    );
+    assert!(last_error().contains("data_dir"), "{}", last_error());
 
     let mut small = options;
     small.memtable_bytes_max = 100;
@@ -455,4 +451,32 @@ fn last_error_is_per_thread() {
     assert_eq!(other, "");
     assert!(last_error().starts_with("invalid key"));
     unsafe { ppdb_close(db) };
+}
+
+#[test]
+fn a_data_dir_keeps_the_data_across_close_and_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::ffi::CString::new(dir.path().to_str().unwrap()).unwrap();
+    let mut options = Options::defaults();
+    assert_eq!(unsafe { ppdb_options_init(&mut options) }, PPDB_OK);
+    options.data_dir = path.as_ptr();
+    let mut db = null_mut();
+    assert_eq!(
+        unsafe { ppdb_open(&options, &mut db) },
+        PPDB_OK,
+        "{}",
+        last_error()
+    );
+    put(db, b"kept", b"on disk");
+    unsafe { ppdb_close(db) };
+    let mut db = null_mut();
+    assert_eq!(
+        unsafe { ppdb_open(&options, &mut db) },
+        PPDB_OK,
+        "{}",
+        last_error()
+    );
+    assert_eq!(get(db, b"kept").map(|(v, _)| v), Some(b"on disk".to_vec()));
+    unsafe { ppdb_close(db) };
+    assert!(std::fs::read_dir(dir.path()).unwrap().count() > 0);
 }

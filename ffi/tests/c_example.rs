@@ -111,7 +111,7 @@ fn check_run(output: &Output) {
         "iter fruit:apple",
         "iter fruit:cherry",
         "empty key: invalid key: 0 bytes",
-        "data_dir: directory mode (ppdb_options.data_dir) is not supported yet",
+        "data_dir: reopened, kept = on disk",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
     }
@@ -128,7 +128,12 @@ fn c_example_runs_against_the_static_library() {
     let mut link = vec![library.display().to_string()];
     link.extend(native_libs());
     compile(&link, &exe);
-    check_run(&Command::new(&exe).output().unwrap());
+    check_run(
+        &Command::new(&exe)
+            .arg(dir.path().join("data"))
+            .output()
+            .unwrap(),
+    );
 }
 
 #[cfg(target_os = "linux")]
@@ -145,5 +150,10 @@ fn c_example_runs_against_the_shared_library() {
         format!("-Wl,-rpath,{}", dir.path().display()),
     ];
     compile(&link, &exe);
-    check_run(&Command::new(&exe).output().unwrap());
+    check_run(
+        &Command::new(&exe)
+            .arg(dir.path().join("data"))
+            .output()
+            .unwrap(),
+    );
 }
