@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Runs the executor's transcripts against a real memcached and reports every reply that differs.
+"""Runs transcripts against a real memcached and reports every reply that differs.
 
-Usage: check_against_memcached.py [transcript.txt ...]   (default: every .txt beside this file)
+Usage: tools/check-transcripts-against-memcached.py [transcript.txt ...]
+       (default: the protocol crate's and the executor's transcripts)
 
-Starts `memcached -U 0 -p <port> -l 127.0.0.1` once per file (CAS uniques count from 1 in each
-file), sends each exchange on a new connection, waits for `@sleep N` tags, and compares what
-comes back with the "<" lines. Exchanges tagged @differs are skipped: PPDB differs from
-memcached 1.6.18 there (docs/commands.md says how). Needs `memcached` on PATH.
+One reader for both transcript sets (docs/protocol.md, "Transcript tests"): `=` lines (the
+parsed request, for the protocol crate) are ignored here. Starts `memcached -U 0 -p <port> -l
+127.0.0.1` once per file (CAS uniques count from 1 in each file), sends each exchange on a new
+connection, waits for `@sleep N` tags, and compares what comes back with the "<" lines.
+Exchanges tagged @parse-only (parser-only cases) or @differs (where PPDB differs from memcached
+1.6.18, docs/commands.md says how) are skipped. Needs `memcached` on PATH.
 """
 import glob
 import os
@@ -15,7 +18,8 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRANSCRIPT_DIRS = ("server/memcache/tests/transcripts", "server/ppdb/src/exec/transcripts")
 ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "0": b"\0", "\\": b"\\"}
 
 
@@ -74,7 +78,7 @@ def read_transcript(path):
                 cur["sleep"] = float(rest)
             elif marker.startswith("@"):
                 cur["tags"].append(marker[1:])
-            else:
+            elif marker != "=":
                 raise ValueError(f"{path}:{number}: cannot read {line!r}")
     if cur:
         exchanges.append(cur)
@@ -136,9 +140,10 @@ def main(paths):
             time.sleep(0.3)
             for ex in read_transcript(path):
                 time.sleep(ex["sleep"])
-                if "differs" in ex["tags"]:
+                if "parse-only" in ex["tags"] or "differs" in ex["tags"]:
                     continue
-                out, closed = exchange(port, ex["input"], 0.3)
+                wait = 1.0 if len(ex["input"]) > 100000 else 0.3
+                out, closed = exchange(port, ex["input"], wait)
                 checked += 1
                 problem = check(ex["reply"], out)
                 if problem is None and closed != ex["close"]:
@@ -154,4 +159,5 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or sorted(glob.glob(os.path.join(HERE, "*.txt")))))
+    default = [f for d in TRANSCRIPT_DIRS for f in sorted(glob.glob(os.path.join(ROOT, d, "*.txt")))]
+    sys.exit(main(sys.argv[1:] or default))
