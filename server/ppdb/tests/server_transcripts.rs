@@ -2,8 +2,8 @@
 //! `ppdb server` binary with its default settings (16 store shards, as users run it), and
 //! against a real memcached, so that memcached compatibility is checked on every test run.
 //!
-//! As in `tools/check-transcripts-against-memcached.py`, each transcript file gets a fresh server and each
-//! exchange a new connection; `@sleep N` really waits N seconds (the in-process runner in
+//! As in `tools/check-transcripts-against-memcached.py`, each transcript file gets a fresh
+//! server and each exchange a new connection; `@sleep N` really waits N seconds (the in-process runner in
 //! `src/exec/tests.rs` moves a simulated clock instead). Exchanges tagged `@differs` are
 //! skipped on both servers: they hold PPDB's CAS uniques, which depend on its sequence numbers
 //! (one store shard in process, sixteen here), or replies where PPDB differs from memcached on
