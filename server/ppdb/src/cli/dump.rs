@@ -16,7 +16,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ppdb_memcache::base64;
@@ -76,12 +76,6 @@ fn decode(text: String, encoding: Option<&str>, what: &str) -> Result<Vec<u8>, S
         }
         Some(other) => Err(format!("unknown {what} encoding `{other}`")),
     }
-}
-
-fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn progress(total: u64, bytes: bool, quiet: bool) -> ProgressBar {
@@ -341,7 +335,7 @@ fn load_lines(
     bar: &ProgressBar,
     signals: &Signals,
 ) -> Result<LoadCount, u8> {
-    let now = now_unix();
+    let now = crate::store::unix_now();
     let mut count = LoadCount::default();
     let mut batch = Vec::with_capacity(BATCH_ITEMS);
     let mut batch_bytes = 0;

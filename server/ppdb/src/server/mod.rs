@@ -37,7 +37,6 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
@@ -59,12 +58,7 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit code when the server cannot start or fails while running.
 pub const EXIT_FAILURE: u8 = 1;
 
-/// The current unix time in seconds.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+pub use crate::store::unix_now;
 
 /// `ppdb server`: resolves the configuration, starts logging, binds, and serves until stopped.
 pub fn main(args: &ServerArgs) -> ExitCode {

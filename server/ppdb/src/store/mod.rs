@@ -661,8 +661,9 @@ fn hash(key: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
-/// The current unix time in seconds (for the maintenance thread's merges).
-fn unix_now() -> u64 {
+/// The current unix time in seconds: the clock of item expiry for the server, the maintenance
+/// thread and the command line.
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
