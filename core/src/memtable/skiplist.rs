@@ -6,54 +6,76 @@
 //! iteration) are wait-free: plain Acquire loads, no locks, no retry loops. Nothing is ever
 //! removed; the whole list is freed at once when it is dropped.
 //!
+//! # Keys and version chains
+//!
+//! The list links one *node* per distinct key; the versions of that key hang off the node in a
+//! *version chain*, a singly linked list sorted by sequence number descending (newest first).
+//! Writing a key that the list already holds therefore does not descend the list at all: with
+//! the key index (below) it finds the node in one or two cache lines and links a new version
+//! at the head of its chain with one compare-and-swap. A memtable under a write-heavy workload
+//! is mostly overwrites of hot keys, and before the chains each of them paid a full descent,
+//! a cache miss per level (`docs/performance.md`, "Version chains").
+//!
 //! # Node layout
 //!
-//! Each insert makes one arena allocation holding the tower of links, a fixed header and the
-//! key and value bytes inline. As in RocksDB's `InlineSkipList`, the node pointer points at the
+//! A new key makes one arena allocation holding the tower of links, a fixed header, the key
+//! and its first version. As in RocksDB's `InlineSkipList`, the node pointer points at the
 //! level-0 link: the links of the upper levels sit *below* it, so the header and the key are at
 //! a fixed offset from the pointer whatever the node's height:
 //!
 //! ```text
-//!   | link[h-1] | ... | link[1] | link[0] | seq u64 | key_len u32 | value_len u32 | key | value |
-//!                               ^ node pointer (8-aligned)        NODE_BYTES = 24 ^
+//!   | link[h-1] | ... | link[1] | link[0] | versions | key_len u32 | pad | key | pad | version |
+//!                               ^ node pointer (8-aligned)                          ^ 8-aligned
+//!
+//!   version = | older | seq u64 | value_len u32 | pad u32 | value |
 //! ```
 //!
-//! A link is an `AtomicPtr` to the next node at that level (null at the end). The height is not
+//! Later versions of the key are arena allocations of their own (`version` alone). A link is
+//! an `AtomicPtr` to the next node at that level (null at the end); `versions` points at the
+//! newest version and `older` at the next older one (null at the end). The height is not
 //! stored: a reader only follows level `i` of a node it reached at level `i` or above.
 //!
 //! # Insert
 //!
-//! The tower height is `1 + trailing_zeros(hash(seed, key, seq))` (p = 1/2, at most
-//! [`HEIGHT_MAX`]), computed from a seeded hash of the entry rather than a shared generator, so
-//! writers share no state for it and the same seed and entries give the same list in any
-//! order. The writer finds the splice (predecessor and successor at every level), rejects an
-//! equal `(key, seq)`, allocates and fills the node, then links it bottom-up: at each level it
-//! sets the node's link to the successor and compare-and-swaps the predecessor's link from the
-//! successor to the node (Release). When the CAS fails (another writer linked a node there),
-//! it searches the new splice at that level from the same predecessor and retries; at level 0
-//! it re-checks for an equal entry. Linking bottom-up keeps the invariant that a node linked at
-//! level `i` is linked at every level below.
+//! The tower height is `1 + trailing_zeros(hash(seed, key))` (p = 1/2, at most
+//! [`HEIGHT_MAX`]), computed from a seeded hash of the key rather than a shared generator, so
+//! writers share no state for it and the same seed and keys give the same list in any order.
+//!
+//! A writer first looks for the key's node (through the key index, or by a descent when the
+//! index cannot answer). If the key is there, it inserts the version into the chain: it walks
+//! the chain to the first version older than its own (normally the head: sequence numbers grow),
+//! rejects an equal sequence number, and compare-and-swaps the link in front of that position
+//! from the older version to its own (Release); when the CAS fails, another version was linked
+//! there meanwhile and the walk resumes from the same link. Otherwise it allocates the node with
+//! its first version and links it bottom-up: at each level it sets the node's link to the
+//! successor and compare-and-swaps the predecessor's link from the successor to the node
+//! (Release). When the CAS fails (another writer linked a node there), it searches the new
+//! splice at that level from the same predecessor and retries; if at level 0 another writer
+//! linked a node for the *same* key meanwhile, the new node is abandoned (it stays unused in
+//! the arena) and its version joins that node's chain instead. Linking bottom-up keeps the
+//! invariant that a node linked at level `i` is linked at every level below, and there is
+//! never more than one linked node per key.
 //!
 //! # Key index
 //!
-//! A list made with [`SkipList::with_index`] also keeps a hash index from each key to the node
-//! of its newest version: an open-addressing table (linear probing) of node pointers. After an
-//! insert has linked its node, it publishes the node in the index: it CASes an empty slot to
-//! the node, or replaces the pointer to an older version of the same key (never a newer one,
-//! so the slot always holds the newest version among the finished inserts). [`SkipList::get`]
-//! looks there first: if the newest version is visible at the reader's sequence it is the
-//! answer; a key that is absent from a *complete* index is absent from the list. Otherwise it
-//! seeks as usual. An index that fills past three quarters (or whose probe runs too long) stops
-//! taking new keys and is marked incomplete, so misses then fall back to seeking. For memtable
-//! lookups (most of them misses, or hits on the newest version) this turns a descent through
-//! `log2(n)` nodes into one or two cache lines.
+//! A list made with [`SkipList::with_index`] also keeps a hash index from each key to its
+//! node: an open-addressing table (linear probing) of node pointers, each slot written once
+//! (null to a node) and never changed again. An insert publishes the node it found or linked
+//! before returning, so an insert that returned is visible through the index. [`SkipList::get`]
+//! and [`SkipList::insert`] look there first: a key that is absent from a *complete* index is
+//! absent from the list. An index that fills past three quarters (or whose probe runs too long)
+//! stops taking new keys and is marked incomplete, so misses then fall back to descents. For
+//! memtable lookups and overwrites this turns a descent through `log2(n)` nodes into one or two
+//! cache lines.
 //!
 //! # Memory ordering
 //!
-//! A node's header, key, value and initial links are written before the Release CAS that links
-//! it at level 0; every link load on the read path is Acquire, so a reader that reaches a node
-//! sees it fully written. The list height is a hint read Relaxed: a reader that sees a new,
-//! larger height finds null links at the head and simply descends.
+//! A node's header, key, first version and initial links are written before the Release CAS
+//! that links it at level 0; a version's fields and value are written before the Release CAS
+//! that links it into a chain. Every link load on the read path (node links, chain links,
+//! index slots) is Acquire, so a reader that reaches a node or a version sees it fully written.
+//! The list height is a hint read Relaxed: a reader that sees a new, larger height finds null
+//! links at the head and simply descends.
 
 #![expect(
     unsafe_code,
@@ -74,7 +96,7 @@ use super::arena::{Arena, ALIGN};
 use super::rng::{hash_entry, hash_key, tower_height};
 
 /// The maximum tower height. With p = 1/2 it keeps searches logarithmic up to about 2^24 (16 M)
-/// entries, more than a memtable holds; larger lists still work, a little slower.
+/// keys, more than a memtable holds; larger lists still work, a little slower.
 pub const HEIGHT_MAX: usize = 24;
 
 /// The largest key or value (bytes): lengths are stored as `u32`.
@@ -102,13 +124,22 @@ impl core::fmt::Display for DuplicateEntry {
 }
 
 /// The fixed part of a node: level-0 link and header. The upper links lie below it, the key and
-/// value after it (see the module documentation). Only ever accessed through raw pointers
-/// derived from the arena allocation, never through a `&Node` spanning the whole node.
+/// the first version after it (see the module documentation). Only ever accessed through raw
+/// pointers derived from the arena allocation, never through a `&Node` spanning the whole node.
 #[repr(C, align(8))]
 struct Node {
     next0: AtomicPtr<Node>,
-    seq: u64,
+    /// The newest version of the key (null only for the head).
+    versions: AtomicPtr<Version>,
     key_len: u32,
+}
+
+/// One version of a key: the header in front of its value bytes.
+#[repr(C, align(8))]
+struct Version {
+    /// The next older version of the same key (null for the oldest).
+    older: AtomicPtr<Version>,
+    seq: u64,
     value_len: u32,
 }
 
@@ -118,12 +149,16 @@ type Link = AtomicPtr<Node>;
 #[cfg(test)]
 static CAS_RETRIES: AtomicUsize = AtomicUsize::new(0);
 #[cfg(test)]
-static LATE_DUPLICATES: AtomicUsize = AtomicUsize::new(0);
+static LATE_KEYS: AtomicUsize = AtomicUsize::new(0);
+#[cfg(test)]
+static CHAIN_RETRIES: AtomicUsize = AtomicUsize::new(0);
 
 const LINK_BYTES: usize = core::mem::size_of::<Link>();
 const NODE_BYTES: usize = core::mem::size_of::<Node>();
-const _: () = assert!(NODE_BYTES == 24 && NODE_BYTES % ALIGN == 0);
+const VERSION_BYTES: usize = core::mem::size_of::<Version>();
+const _: () = assert!(NODE_BYTES % ALIGN == 0 && VERSION_BYTES % ALIGN == 0);
 const _: () = assert!(core::mem::align_of::<Node>() <= ALIGN && ALIGN % LINK_BYTES == 0);
+const _: () = assert!(core::mem::align_of::<Version>() <= ALIGN);
 
 /// The link of `node` at `level`.
 ///
@@ -140,7 +175,7 @@ unsafe fn link<'a>(node: *mut Node, level: usize) -> &'a Link {
 /// The key of a published node.
 ///
 /// # Safety
-/// `node` is a fully written node of a list that outlives `'a`.
+/// `node` is a fully written node (not the head) of a list that outlives `'a`.
 #[inline(always)]
 unsafe fn node_key<'a>(node: *mut Node) -> &'a [u8] {
     // SAFETY: the key bytes follow the header in the node's allocation; they were written
@@ -151,38 +186,96 @@ unsafe fn node_key<'a>(node: *mut Node) -> &'a [u8] {
     }
 }
 
-/// The entry held by a published node.
-///
-/// # Safety
-/// As for [`node_key`].
-#[inline]
-unsafe fn node_entry<'a>(node: *mut Node) -> Entry<'a> {
-    // SAFETY: header, key and value were written before publication and are immutable; the
-    // value follows the key in the same allocation.
-    unsafe {
-        let key = node_key(node);
-        let value_start = node.cast::<u8>().add(NODE_BYTES + key.len());
-        let value = core::slice::from_raw_parts(value_start, (*node).value_len as usize);
-        Entry {
-            key,
-            seq: (*node).seq,
-            value,
-        }
-    }
-}
-
-/// Compares the entry of `node` with `(key, seq)` in internal order.
+/// The newest version of a published node.
 ///
 /// # Safety
 /// As for [`node_key`].
 #[inline(always)]
-unsafe fn compare(node: *mut Node, key: &[u8], seq: u64) -> CmpOrdering {
-    // SAFETY: forwarded contract.
-    let (node_key, node_seq) = unsafe { (node_key(node), (*node).seq) };
-    match compare_bytes(node_key, key) {
-        CmpOrdering::Equal => seq.cmp(&node_seq),
-        order => order,
+unsafe fn newest(node: *mut Node) -> *mut Version {
+    // SAFETY: the field is initialized before publication and only accessed atomically.
+    unsafe { (*node).versions.load(Ordering::Acquire) }
+}
+
+/// The next older version of a linked version.
+///
+/// # Safety
+/// `version` is a fully written version of a list that outlives the call.
+#[inline(always)]
+unsafe fn older(version: *mut Version) -> *mut Version {
+    // SAFETY: the link is initialized before the version is linked; atomic access only.
+    unsafe { (*version).older.load(Ordering::Acquire) }
+}
+
+/// The sequence number of a linked version.
+///
+/// # Safety
+/// As for [`older`].
+#[inline(always)]
+unsafe fn version_seq(version: *mut Version) -> u64 {
+    // SAFETY: written before the version was linked, never written again.
+    unsafe { (*version).seq }
+}
+
+/// The oldest version of a published node.
+///
+/// # Safety
+/// As for [`node_key`].
+unsafe fn oldest(node: *mut Node) -> *mut Version {
+    // SAFETY: forwarded contract; every version reached through the chain is linked.
+    unsafe {
+        let mut v = newest(node);
+        loop {
+            let next = older(v);
+            if next.is_null() {
+                return v;
+            }
+            v = next;
+        }
     }
+}
+
+/// The first version of `node`'s chain with a sequence number `<= seq` (null if none).
+///
+/// # Safety
+/// As for [`node_key`].
+#[inline]
+unsafe fn visible(node: *mut Node, seq: u64) -> *mut Version {
+    // SAFETY: forwarded contract.
+    unsafe {
+        let mut v = newest(node);
+        while !v.is_null() && version_seq(v) > seq {
+            v = older(v);
+        }
+        v
+    }
+}
+
+/// The entry of `version`, a version of `node`.
+///
+/// # Safety
+/// `node` and `version` are published (linked) parts of a list that outlives `'a`.
+#[inline]
+unsafe fn entry_of<'a>(node: *mut Node, version: *mut Version) -> Entry<'a> {
+    // SAFETY: the key, the version's header and its value were written before publication
+    // and are immutable; the value follows the version header in the same allocation.
+    unsafe {
+        let value_start = version.cast::<u8>().add(VERSION_BYTES);
+        Entry {
+            key: node_key(node),
+            seq: (*version).seq,
+            value: core::slice::from_raw_parts(value_start, (*version).value_len as usize),
+        }
+    }
+}
+
+/// Compares the key of `node` with `key`.
+///
+/// # Safety
+/// As for [`node_key`].
+#[inline(always)]
+unsafe fn compare(node: *mut Node, key: &[u8]) -> CmpOrdering {
+    // SAFETY: forwarded contract.
+    compare_bytes(unsafe { node_key(node) }, key)
 }
 
 /// Bytewise comparison (as `<[u8]>::cmp`), inlined: eight bytes at a time as big-endian words,
@@ -213,21 +306,21 @@ fn compare_bytes(a: &[u8], b: &[u8]) -> CmpOrdering {
 /// A concurrent insert-only skiplist of `(key, seq) -> value` entries stored in an arena.
 /// `Send + Sync`: insert and read through `&self` from any number of threads.
 pub struct SkipList {
-    /// The head node: height [`HEIGHT_MAX`], empty key, never compared.
+    /// The head node: height [`HEIGHT_MAX`], empty key, no versions, never compared.
     head: NonNull<Node>,
     arena: Arena,
     seed: u64,
     /// The highest tower linked (or being linked) so far; a hint that only grows.
     height: AtomicUsize,
-    /// The number of entries; on its own cache line as every insert bumps it.
+    /// The number of entries (versions); on its own cache line as every insert bumps it.
     len: CachePadded<AtomicUsize>,
     /// The key index (see the module documentation), if the list was made with one.
     index: Option<KeyIndex>,
 }
 
-/// A hash index from each key to the node of its newest version.
+/// A hash index from each key to its node.
 struct KeyIndex {
-    /// A power-of-two table of node pointers (null: free).
+    /// A power-of-two table of node pointers (null: free); a slot changes at most once.
     slots: Box<[AtomicPtr<Node>]>,
     /// Slots taken.
     used: AtomicUsize,
@@ -251,65 +344,51 @@ impl KeyIndex {
         }
     }
 
-    /// Records `node`, a published node holding `(key, seq)`, as the newest version of `key`
-    /// unless a newer one is already recorded.
+    /// Records `node`, the published node of `key`, unless it is recorded already. Two
+    /// writers publishing the same node follow the same probe sequence, and slots never change
+    /// once set, so they settle on the same slot.
     ///
     /// # Safety
     /// `node` and every pointer already in the table are published nodes of one list.
-    unsafe fn publish(&self, node: *mut Node, key: &[u8], seq: u64) {
+    unsafe fn publish(&self, node: *mut Node, key: &[u8]) {
         let mask = self.slots.len() - 1;
         let mut pos = hash_key(key) as usize & mask;
         for _ in 0..INDEX_PROBES_MAX {
             let slot = &self.slots[pos];
             let mut current = slot.load(Ordering::Acquire);
-            loop {
-                if current.is_null() {
-                    if self.used.load(Ordering::Relaxed) >= self.slots.len() / 4 * 3 {
-                        break;
-                    }
-                    match slot.compare_exchange(
-                        ptr::null_mut(),
-                        node,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) => {
-                            self.used.fetch_add(1, Ordering::Relaxed);
-                            return;
-                        }
-                        Err(seen) => {
-                            current = seen;
-                            continue;
-                        }
-                    }
-                }
-                // SAFETY: the table only holds published nodes of the list (contract).
-                let (current_key, current_seq) = unsafe { (node_key(current), (*current).seq) };
-                if compare_bytes(current_key, key).is_ne() {
+            if current.is_null() {
+                if self.used.load(Ordering::Relaxed) >= self.slots.len() / 4 * 3 {
+                    // The table is full enough: stop indexing new keys.
                     break;
                 }
-                if current_seq >= seq {
-                    return;
-                }
-                match slot.compare_exchange(current, node, Ordering::AcqRel, Ordering::Acquire) {
-                    Ok(_) => return,
+                match slot.compare_exchange(
+                    ptr::null_mut(),
+                    node,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        self.used.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
                     Err(seen) => current = seen,
                 }
             }
-            if current.is_null() {
-                // The table is full enough: stop indexing new keys.
-                break;
+            // The list links one node per key, so an equal key is this very node.
+            if current == node {
+                return;
             }
             pos = (pos + 1) & mask;
         }
         self.complete.store(false, Ordering::Release);
     }
 
-    /// The node of the newest indexed version of `key`; `Err(())` when the key is not indexed
-    /// but the index is incomplete (the list must be searched).
+    /// The node of `key`; `Ok(None)` when the list has none, `Err(())` when the key is not
+    /// indexed but the index is incomplete (the list must be searched).
     ///
     /// # Safety
-    /// The table only holds published nodes of a list that outlives `'a`.
+    /// The table only holds published nodes of a list that outlives the call.
+    #[inline]
     unsafe fn find(&self, key: &[u8]) -> Result<Option<*mut Node>, ()> {
         let mask = self.slots.len() - 1;
         let mut pos = hash_key(key) as usize & mask;
@@ -336,12 +415,12 @@ impl KeyIndex {
     }
 }
 
-// SAFETY: the list owns its arena; the raw head pointer only points into it. Nodes are
-// immutable after publication except for their atomic links, so sharing or moving the list
-// between threads is as safe as sharing its `Arena` (Send + Sync) and atomics.
+// SAFETY: the list owns its arena; the raw head pointer only points into it. Nodes and
+// versions are immutable after publication except for their atomic links, so sharing or moving
+// the list between threads is as safe as sharing its `Arena` (Send + Sync) and atomics.
 unsafe impl Send for SkipList {}
 // SAFETY: see `Send`: every mutation through `&self` is an atomic operation or happens on a
-// node not yet published.
+// node or version not yet published.
 unsafe impl Sync for SkipList {}
 
 /// The predecessor and successor of a position at every level.
@@ -355,7 +434,7 @@ impl SkipList {
     /// (e.g. 1 MiB; small values such as 4 KiB work too, see [`Arena::new`]).
     pub fn new(seed: u64, arena_block_bytes: usize) -> Self {
         let arena = Arena::new(arena_block_bytes);
-        let head = alloc_node(&arena, HEIGHT_MAX, b"", 0, &[], 0);
+        let head = alloc_head(&arena);
         SkipList {
             head,
             arena,
@@ -380,7 +459,7 @@ impl SkipList {
     ///
     /// Lock-free and callable concurrently from many threads. Returns [`DuplicateEntry`] (and
     /// leaves the list unchanged) when an entry with the same `(key, seq)` exists; if that
-    /// entry was inserted concurrently, the node already allocated stays unused in the arena.
+    /// entry was inserted concurrently, the memory already allocated stays unused in the arena.
     ///
     /// # Panics
     /// When the key or the value is longer than [`LEN_MAX`].
@@ -399,7 +478,15 @@ impl SkipList {
         };
         assert!(key.len() <= LEN_MAX, "skiplist key longer than LEN_MAX");
 
-        let height = tower_height(hash_entry(self.seed, key, seq), HEIGHT_MAX);
+        if let Some(index) = &self.index {
+            // SAFETY: the index holds published nodes of this list.
+            if let Ok(Some(node)) = unsafe { index.find(key) } {
+                // An overwrite: no descent.
+                return self.add_version(node, seq, Pending::New(value_parts, value_len));
+            }
+        }
+
+        let height = tower_height(hash_entry(self.seed, key, 0), HEIGHT_MAX);
         let list_height = self.raise_height(height);
         let mut splice = Splice {
             prev: [ptr::null_mut(); HEIGHT_MAX],
@@ -407,26 +494,92 @@ impl SkipList {
         };
         let (mut x, mut known_not_less) = (self.head.as_ptr(), ptr::null_mut());
         for level in (0..list_height.max(height)).rev() {
-            let (prev, next) = self.find_splice_at(x, level, key, seq, known_not_less);
+            let (prev, next) = self.find_splice_at(x, level, key, known_not_less);
             splice.prev[level] = prev;
             splice.next[level] = next;
             (x, known_not_less) = (prev, next);
         }
+        let next = splice.next[0];
         // SAFETY: `next` links come from published nodes of this list.
-        if !splice.next[0].is_null() && unsafe { compare(splice.next[0], key, seq) }.is_eq() {
-            return Err(DuplicateEntry);
+        if !next.is_null() && unsafe { compare(next, key) }.is_eq() {
+            self.publish(next, key);
+            return self.add_version(next, seq, Pending::New(value_parts, value_len));
         }
-        let node = alloc_node(&self.arena, height, key, seq, value_parts, value_len).as_ptr();
-        for level in 0..height {
-            self.link_at(node, level, &mut splice, key, seq)?;
+        let (node, version) = alloc_node(&self.arena, height, key, seq, value_parts, value_len);
+        if let Err(existing) = self.link_at(node, 0, &mut splice, key) {
+            // Another writer linked a node for this key meanwhile: the new node stays unused
+            // and its version joins that node's chain.
+            self.publish(existing, key);
+            return self.add_version(existing, seq, Pending::Built(version));
         }
+        for level in 1..height {
+            // No other node for `key` can be linked any more, so this cannot fail.
+            let _ = self.link_at(node, level, &mut splice, key);
+        }
+        self.publish(node, key);
+        self.len.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Records the published node of `key` in the key index, if there is one.
+    #[inline]
+    fn publish(&self, node: *mut Node, key: &[u8]) {
         if let Some(index) = &self.index {
             // SAFETY: `node` is linked at level 0, so published; the index only ever receives
             // published nodes of this list.
-            unsafe { index.publish(node, key, seq) };
+            unsafe { index.publish(node, key) };
         }
-        self.len.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+    }
+
+    /// Links a version `seq` into the chain of `node` (a published node), at its place in
+    /// sequence order (normally the head). Fails if the chain holds `seq` already.
+    fn add_version(
+        &self,
+        node: *mut Node,
+        seq: u64,
+        mut pending: Pending<'_>,
+    ) -> Result<(), DuplicateEntry> {
+        // SAFETY: `node` is a published node of this list.
+        let mut at: &AtomicPtr<Version> = unsafe { &(*node).versions };
+        let mut current = at.load(Ordering::Acquire);
+        loop {
+            // SAFETY: every version reached through a chain of this list is linked.
+            while !current.is_null() && unsafe { version_seq(current) } > seq {
+                // SAFETY: as above.
+                at = unsafe { &(*current).older };
+                current = at.load(Ordering::Acquire);
+            }
+            // SAFETY: as above.
+            if !current.is_null() && unsafe { version_seq(current) } == seq {
+                return Err(DuplicateEntry);
+            }
+            let version = match pending {
+                Pending::Built(v) => v,
+                Pending::New(parts, value_len) => {
+                    let v = alloc_version(&self.arena, seq, parts, value_len);
+                    pending = Pending::Built(v);
+                    v
+                }
+            };
+            // SAFETY: `version` is ours until the CAS below links it: nobody reads its `older`
+            // link before then.
+            let won = unsafe {
+                (*version).older.store(current, Ordering::Relaxed);
+                at.compare_exchange(current, version, Ordering::Release, Ordering::Acquire)
+            };
+            match won {
+                Ok(_) => {
+                    self.len.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(seen) => {
+                    #[cfg(test)]
+                    CHAIN_RETRIES.fetch_add(1, Ordering::Relaxed);
+                    // A version was linked here meanwhile; it may be newer than `seq`.
+                    current = seen;
+                }
+            }
+        }
     }
 
     /// Raises the list height hint to at least `height`; returns the height now in force.
@@ -448,8 +601,8 @@ impl SkipList {
     }
 
     /// Links `node` at `level` between the splice's nodes, finding a new splice at that level
-    /// while other writers get in first. At level 0, an equal entry linked meanwhile makes the
-    /// insert fail.
+    /// while other writers get in first. At level 0, a node for the same key linked meanwhile
+    /// makes the insert fail with that node.
     #[inline]
     fn link_at(
         &self,
@@ -457,8 +610,7 @@ impl SkipList {
         level: usize,
         splice: &mut Splice,
         key: &[u8],
-        seq: u64,
-    ) -> Result<(), DuplicateEntry> {
+    ) -> Result<(), *mut Node> {
         loop {
             let (prev, next) = (splice.prev[level], splice.next[level]);
             // SAFETY: `node` has a height above `level` and is ours until linked at `level`:
@@ -477,29 +629,28 @@ impl SkipList {
             #[cfg(test)]
             CAS_RETRIES.fetch_add(1, Ordering::Relaxed);
             // `prev` still sorts before the node: resume the search from it.
-            let (prev, next) = self.find_splice_at(prev, level, key, seq, ptr::null_mut());
+            let (prev, next) = self.find_splice_at(prev, level, key, ptr::null_mut());
             // SAFETY: `next` is a published node of this list (or null, checked first).
-            if level == 0 && !next.is_null() && unsafe { compare(next, key, seq) }.is_eq() {
+            if level == 0 && !next.is_null() && unsafe { compare(next, key) }.is_eq() {
                 #[cfg(test)]
-                LATE_DUPLICATES.fetch_add(1, Ordering::Relaxed);
-                return Err(DuplicateEntry);
+                LATE_KEYS.fetch_add(1, Ordering::Relaxed);
+                return Err(next);
             }
             splice.prev[level] = prev;
             splice.next[level] = next;
         }
     }
 
-    /// Walks `level` from `start` (which sorts before `(key, seq)`) to the last node before
-    /// `(key, seq)`; returns it and its successor at that level (null at the end).
-    /// `known_not_less` (or null) is a node already known to sort at or after `(key, seq)`,
-    /// which need not be compared again.
+    /// Walks `level` from `start` (which sorts before `key`) to the last node before `key`;
+    /// returns it and its successor at that level (null at the end). `known_not_less` (or
+    /// null) is a node already known to sort at or after `key`, which need not be compared
+    /// again.
     #[inline]
     fn find_splice_at(
         &self,
         start: *mut Node,
         level: usize,
         key: &[u8],
-        seq: u64,
         known_not_less: *mut Node,
     ) -> (*mut Node, *mut Node) {
         let mut x = start;
@@ -510,7 +661,7 @@ impl SkipList {
             if next.is_null()
                 || next == known_not_less
                 // SAFETY: `next` is a published node of this list.
-                || unsafe { compare(next, key, seq) }.is_ge()
+                || unsafe { compare(next, key) }.is_ge()
             {
                 return (x, next);
             }
@@ -518,9 +669,9 @@ impl SkipList {
         }
     }
 
-    /// The last node before `(key, seq)` in internal order (the head if none).
+    /// The last node whose key is less than `key` (the head if none).
     #[inline]
-    fn find_less(&self, key: &[u8], seq: u64) -> *mut Node {
+    fn find_less(&self, key: &[u8]) -> *mut Node {
         let mut x = self.head.as_ptr();
         let mut level = self.height.load(Ordering::Relaxed) - 1;
         // The successor that was found not smaller at the level above: no need to compare it
@@ -533,7 +684,7 @@ impl SkipList {
             let is_less = !next.is_null()
                 && next != known_not_less
                 // SAFETY: `next` is a published node of this list.
-                && unsafe { compare(next, key, seq) }.is_lt();
+                && unsafe { compare(next, key) }.is_lt();
             if is_less {
                 x = next;
             } else if level == 0 {
@@ -543,6 +694,37 @@ impl SkipList {
                 level -= 1;
             }
         }
+    }
+
+    /// The last node whose key is less than `key` and the first node after it whose key is not
+    /// (null at the end): like [`SkipList::find_less`], then stepping over nodes a concurrent
+    /// insert linked meanwhile.
+    #[inline]
+    fn find_around(&self, key: &[u8]) -> (*mut Node, *mut Node) {
+        let mut before = self.find_less(key);
+        loop {
+            // SAFETY: `before` is the head or a published node; both have a level-0 link.
+            let node = unsafe { link(before, 0).load(Ordering::Acquire) };
+            // SAFETY: `node` is null or a published node of this list.
+            if node.is_null() || unsafe { compare(node, key) }.is_ge() {
+                return (before, node);
+            }
+            before = node;
+        }
+    }
+
+    /// The node of `key`, if the list holds one.
+    #[inline]
+    fn find_node(&self, key: &[u8]) -> Option<*mut Node> {
+        if let Some(index) = &self.index {
+            // SAFETY: the index holds published nodes of this list.
+            if let Ok(found) = unsafe { index.find(key) } {
+                return found;
+            }
+        }
+        let (_, node) = self.find_around(key);
+        // SAFETY: `node` is null or a published node of this list.
+        (!node.is_null() && unsafe { compare(node, key) }.is_eq()).then_some(node)
     }
 
     /// The last node of the list (the head if the list is empty).
@@ -564,25 +746,15 @@ impl SkipList {
 
     /// The newest entry of `key` with a sequence number `<= seq`, if any.
     pub fn get(&self, key: &[u8], seq: u64) -> Option<Entry<'_>> {
-        if let Some(index) = &self.index {
-            // SAFETY: the index holds published nodes of this list, which outlives the borrow.
-            match unsafe { index.find(key) } {
-                Ok(None) => return None,
-                // SAFETY: as above.
-                Ok(Some(node)) if unsafe { (*node).seq } <= seq => {
-                    // SAFETY: as above.
-                    return Some(unsafe { node_entry(node) });
-                }
-                // The newest version is too new for this reader, or the key is not indexed.
-                _ => {}
-            }
+        let node = self.find_node(key)?;
+        // SAFETY: `node` is a published node of this list, which outlives the borrow.
+        unsafe {
+            let version = visible(node, seq);
+            (!version.is_null()).then(|| entry_of(node, version))
         }
-        let mut it = self.iter();
-        it.seek(key, seq);
-        it.entry().filter(|e| e.key == key)
     }
 
-    /// The number of entries.
+    /// The number of entries (versions).
     pub fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
     }
@@ -603,6 +775,7 @@ impl SkipList {
         Iter {
             list: self,
             node: ptr::null_mut(),
+            version: ptr::null_mut(),
         }
     }
 }
@@ -617,8 +790,90 @@ impl core::fmt::Debug for SkipList {
     }
 }
 
-/// Allocates a node of `height` in `arena` and writes its header, null links, key and value.
-/// The node is not published.
+/// A version that [`SkipList::add_version`] still has to allocate, or one already built.
+enum Pending<'a> {
+    New(&'a [&'a [u8]], usize),
+    Built(*mut Version),
+}
+
+/// Allocates the head: a node of height [`HEIGHT_MAX`] with null links, an empty key and no
+/// versions.
+fn alloc_head(arena: &Arena) -> NonNull<Node> {
+    let upper_bytes = ((HEIGHT_MAX - 1) * LINK_BYTES).next_multiple_of(ALIGN);
+    let Ok(layout) = Layout::from_size_align(upper_bytes + NODE_BYTES, ALIGN) else {
+        panic!("skiplist head layout")
+    };
+    let base = arena.allocate(layout).as_ptr();
+    // SAFETY: a fresh, exclusive, 8-aligned arena range holding the links and the header.
+    unsafe {
+        let node = base.add(upper_bytes).cast::<Node>();
+        init_links(node, HEIGHT_MAX);
+        node.write(Node {
+            next0: AtomicPtr::new(ptr::null_mut()),
+            versions: AtomicPtr::new(ptr::null_mut()),
+            key_len: 0,
+        });
+        NonNull::new_unchecked(node)
+    }
+}
+
+/// Writes null upper links (levels `1..height`) below `node`.
+///
+/// # Safety
+/// The `height - 1` links below `node` lie in a fresh, exclusive allocation.
+unsafe fn init_links(node: *mut Node, height: usize) {
+    for level in 1..height {
+        // SAFETY: per the contract.
+        unsafe {
+            node.cast::<Link>()
+                .sub(level)
+                .write(AtomicPtr::new(ptr::null_mut()));
+        }
+    }
+}
+
+/// Writes a version header (with a null `older` link) and its value at `at`.
+///
+/// # Safety
+/// `at .. at + VERSION_BYTES + value_len` is a fresh, exclusive, 8-aligned range.
+unsafe fn write_version(
+    at: *mut Version,
+    seq: u64,
+    value_parts: &[&[u8]],
+    value_len: usize,
+) -> *mut Version {
+    // SAFETY: per the contract; `value_len` fits `u32` (checked by the caller against
+    // LEN_MAX).
+    unsafe {
+        at.write(Version {
+            older: AtomicPtr::new(ptr::null_mut()),
+            seq,
+            value_len: value_len as u32,
+        });
+        let mut dst = at.cast::<u8>().add(VERSION_BYTES);
+        for part in value_parts {
+            ptr::copy_nonoverlapping(part.as_ptr(), dst, part.len());
+            dst = dst.add(part.len());
+        }
+    }
+    at
+}
+
+/// Allocates a version in `arena` and writes its header and value. It is not linked.
+fn alloc_version(arena: &Arena, seq: u64, value_parts: &[&[u8]], value_len: usize) -> *mut Version {
+    let layout = VERSION_BYTES
+        .checked_add(value_len)
+        .and_then(|n| Layout::from_size_align(n, ALIGN).ok());
+    let Some(layout) = layout else {
+        panic!("skiplist version too large")
+    };
+    let base = arena.allocate(layout).as_ptr();
+    // SAFETY: a fresh, exclusive, 8-aligned arena range of the version's size.
+    unsafe { write_version(base.cast::<Version>(), seq, value_parts, value_len) }
+}
+
+/// Allocates a node of `height` for `key` in `arena`, with its first version `(seq, value)`,
+/// and writes its header, null links, key and version. The node is not published.
 fn alloc_node(
     arena: &Arena,
     height: usize,
@@ -626,13 +881,14 @@ fn alloc_node(
     seq: u64,
     value_parts: &[&[u8]],
     value_len: usize,
-) -> NonNull<Node> {
+) -> (*mut Node, *mut Version) {
     debug_assert!((1..=HEIGHT_MAX).contains(&height));
     // Rounded up to ALIGN so that the node itself stays 8-aligned when links are 4 bytes
     // (32-bit targets); the padding lies below the highest link.
     let upper_bytes = ((height - 1) * LINK_BYTES).next_multiple_of(ALIGN);
-    let size = (upper_bytes + NODE_BYTES)
-        .checked_add(key.len())
+    let version_offset = (NODE_BYTES + key.len()).next_multiple_of(ALIGN);
+    let size = (upper_bytes + VERSION_BYTES)
+        .checked_add(version_offset)
         .and_then(|n| n.checked_add(value_len));
     let layout = size.and_then(|n| Layout::from_size_align(n, ALIGN).ok());
     let Some(layout) = layout else {
@@ -640,30 +896,25 @@ fn alloc_node(
     };
     let base = arena.allocate(layout).as_ptr();
     // SAFETY: `base .. base + size` is a fresh, exclusive, 8-aligned arena range: the links
-    // (below the node pointer), the header and the key and value bytes all lie inside it and
-    // are written before the node is published. `key_len`/`value_len` fit `u32` (checked by
-    // the caller against LEN_MAX).
+    // (below the node pointer), the header, the key and the version (8-aligned after the key)
+    // all lie inside it and are written before the node is published. `key_len` fits `u32`
+    // (checked by the caller against LEN_MAX).
     unsafe {
         let node = base.add(upper_bytes).cast::<Node>();
-        for level in 1..height {
-            node.cast::<Link>()
-                .sub(level)
-                .write(AtomicPtr::new(ptr::null_mut()));
-        }
+        init_links(node, height);
+        let version = write_version(
+            node.cast::<u8>().add(version_offset).cast::<Version>(),
+            seq,
+            value_parts,
+            value_len,
+        );
         node.write(Node {
             next0: AtomicPtr::new(ptr::null_mut()),
-            seq,
+            versions: AtomicPtr::new(version),
             key_len: key.len() as u32,
-            value_len: value_len as u32,
         });
-        let mut dst = node.cast::<u8>().add(NODE_BYTES);
-        ptr::copy_nonoverlapping(key.as_ptr(), dst, key.len());
-        dst = dst.add(key.len());
-        for part in value_parts {
-            ptr::copy_nonoverlapping(part.as_ptr(), dst, part.len());
-            dst = dst.add(part.len());
-        }
-        NonNull::new_unchecked(node)
+        ptr::copy_nonoverlapping(key.as_ptr(), node.cast::<u8>().add(NODE_BYTES), key.len());
+        (node, version)
     }
 }
 
@@ -676,10 +927,12 @@ pub struct Iter<'a> {
     list: &'a SkipList,
     /// The current node; null when not valid. Never the head.
     node: *mut Node,
+    /// The current version, one of `node`'s; null when not valid.
+    version: *mut Version,
 }
 
-// SAFETY: an `Iter` is a shared borrow of the list plus a pointer to one of its immutable
-// published nodes: as thread-safe as `&SkipList`.
+// SAFETY: an `Iter` is a shared borrow of the list plus pointers to one of its immutable
+// published nodes and versions: as thread-safe as `&SkipList`.
 unsafe impl Send for Iter<'_> {}
 // SAFETY: see `Send`; `&Iter` allows only reads.
 unsafe impl Sync for Iter<'_> {}
@@ -687,30 +940,35 @@ unsafe impl Sync for Iter<'_> {}
 impl<'a> Iter<'a> {
     /// Whether the cursor is at an entry.
     pub fn valid(&self) -> bool {
-        !self.node.is_null()
+        !self.version.is_null()
     }
 
     /// The entry at the cursor; `None` when not valid.
     pub fn entry(&self) -> Option<Entry<'a>> {
-        // SAFETY: a non-null `node` is a published node of `self.list`, which outlives 'a.
-        (!self.node.is_null()).then(|| unsafe { node_entry(self.node) })
+        // SAFETY: a non-null `version` is a linked version of `node`, a published node of
+        // `self.list`, which outlives 'a.
+        (!self.version.is_null()).then(|| unsafe { entry_of(self.node, self.version) })
     }
 
     /// Positions at the first entry `>= (key, seq)` in internal order: the first entry whose
     /// key is greater than `key`, or whose key equals `key` and whose seq is `<= seq`. If that
     /// entry's key is `key`, it is the newest version of `key` visible at snapshot `seq`.
     pub fn seek(&mut self, key: &[u8], seq: u64) {
-        let prev = self.list.find_less(key, seq);
-        // SAFETY: `prev` is the head or a published node; both have a level-0 link.
-        let mut node = unsafe { link(prev, 0).load(Ordering::Acquire) };
-        // A concurrent insert may have linked a node that is still `< (key, seq)` (e.g. a newer
-        // version of `key`) right after `prev` since `find_less` looked: step over it.
+        let (_, node) = self.list.find_around(key);
         // SAFETY: `node` is null or a published node of this list.
-        while !node.is_null() && unsafe { compare(node, key, seq) }.is_lt() {
+        if !node.is_null() && unsafe { compare(node, key) }.is_eq() {
+            // SAFETY: as above.
+            let version = unsafe { visible(node, seq) };
+            if !version.is_null() {
+                (self.node, self.version) = (node, version);
+                return;
+            }
+            // No version of `key` visible at `seq`: the next key's newest version.
             // SAFETY: `node` is a published node; its level-0 link is initialized.
-            node = unsafe { link(node, 0).load(Ordering::Acquire) };
+            self.set_at_newest(unsafe { link(node, 0).load(Ordering::Acquire) });
+        } else {
+            self.set_at_newest(node);
         }
-        self.node = node;
     }
 
     /// Positions at the last entry strictly `< (key, seq)` in internal order: the last entry
@@ -720,44 +978,97 @@ impl<'a> Iter<'a> {
     /// For a reverse scan that includes every version of `key`, use `seek_for_prev(key, 0)`
     /// and then check an entry `(key, 0)` separately, or seek to the successor key instead.
     pub fn seek_for_prev(&mut self, key: &[u8], seq: u64) {
-        self.set_unless_head(self.list.find_less(key, seq));
+        let (before, node) = self.list.find_around(key);
+        // SAFETY: `node` is null or a published node of this list.
+        if !node.is_null() && unsafe { compare(node, key) }.is_eq() {
+            // The last version of `key` newer than `seq`, if any.
+            let mut last = ptr::null_mut();
+            // SAFETY: `node` is published; its chain holds linked versions only.
+            unsafe {
+                let mut v = newest(node);
+                while !v.is_null() && version_seq(v) > seq {
+                    last = v;
+                    v = older(v);
+                }
+            }
+            if !last.is_null() {
+                (self.node, self.version) = (node, last);
+                return;
+            }
+        }
+        self.set_at_oldest(before);
     }
 
     /// Positions at the first entry (not valid if the list is empty).
     pub fn seek_to_first(&mut self) {
         // SAFETY: the head's links are initialized.
-        self.node = unsafe { link(self.list.head.as_ptr(), 0).load(Ordering::Acquire) };
+        self.set_at_newest(unsafe { link(self.list.head.as_ptr(), 0).load(Ordering::Acquire) });
     }
 
     /// Positions at the last entry (not valid if the list is empty).
     pub fn seek_to_last(&mut self) {
-        self.set_unless_head(self.list.find_last());
+        self.set_at_oldest(self.list.find_last());
     }
 
     /// Moves to the next entry (not valid past the last one).
     pub fn next(&mut self) {
-        if !self.node.is_null() {
-            // SAFETY: `node` is a published node of the list.
-            self.node = unsafe { link(self.node, 0).load(Ordering::Acquire) };
+        if self.version.is_null() {
+            return;
+        }
+        // SAFETY: `version` is a linked version of `node`, a published node of the list.
+        let older = unsafe { older(self.version) };
+        if older.is_null() {
+            // SAFETY: as above.
+            self.set_at_newest(unsafe { link(self.node, 0).load(Ordering::Acquire) });
+        } else {
+            self.version = older;
         }
     }
 
-    /// Moves to the previous entry (not valid before the first one). Costs a search from the
-    /// head, O(log n), as the nodes have no backward links.
+    /// Moves to the previous entry (not valid before the first one). Within a key it walks the
+    /// chain from its newest version; to the previous key it costs a search from the head,
+    /// O(log n), as the nodes have no backward links.
     pub fn prev(&mut self) {
-        if !self.node.is_null() {
-            // SAFETY: `node` is a published node of the list.
-            let Entry { key, seq, .. } = unsafe { node_entry(self.node) };
-            self.set_unless_head(self.list.find_less(key, seq));
+        if self.version.is_null() {
+            return;
+        }
+        // SAFETY: `node` is a published node of the list and `version` one of its versions, so
+        // the walk from the newest version reaches it.
+        unsafe {
+            let mut v = newest(self.node);
+            if v != self.version {
+                loop {
+                    let next = older(v);
+                    if next == self.version {
+                        self.version = v;
+                        return;
+                    }
+                    v = next;
+                }
+            }
+            self.set_at_oldest(self.list.find_less(node_key(self.node)));
         }
     }
 
-    fn set_unless_head(&mut self, node: *mut Node) {
-        self.node = if node == self.list.head.as_ptr() {
+    /// Positions at the newest version of `node` (a published node, or null: not valid).
+    fn set_at_newest(&mut self, node: *mut Node) {
+        self.node = node;
+        self.version = if node.is_null() {
             ptr::null_mut()
         } else {
-            node
+            // SAFETY: `node` is a published node of the list.
+            unsafe { newest(node) }
         };
+    }
+
+    /// Positions at the oldest version of `node` (a published node, or the head: not valid).
+    fn set_at_oldest(&mut self, node: *mut Node) {
+        if node == self.list.head.as_ptr() {
+            (self.node, self.version) = (ptr::null_mut(), ptr::null_mut());
+        } else {
+            // SAFETY: `node` is a published node of the list (not the head).
+            (self.node, self.version) = (node, unsafe { oldest(node) });
+        }
     }
 }
 
@@ -815,14 +1126,14 @@ mod tests {
             .collect()
     }
 
-    /// The `(key, seq)` of the nodes linked at `level`, in order.
+    /// The `(key, newest seq)` of the nodes linked at `level`, in order.
     fn level_entries(list: &SkipList, level: usize) -> Vec<(Vec<u8>, u64)> {
         let mut out = Vec::new();
         // SAFETY: walking published links of a list nobody writes during the walk.
         unsafe {
             let mut x = link(list.head.as_ptr(), level).load(Ordering::Acquire);
             while !x.is_null() {
-                let e = node_entry(x);
+                let e = entry_of(x, newest(x));
                 out.push((e.key.to_vec(), e.seq));
                 x = link(x, level).load(Ordering::Acquire);
             }
@@ -1054,6 +1365,11 @@ mod tests {
         let want = model_entries(&model);
         assert_eq!(forward(&list), want);
         assert_eq!(backward(&list), want);
+        // One node per distinct key: the other versions hang off it in its chain.
+        let mut keys: Vec<Vec<u8>> = want.iter().map(|(k, _, _)| k.clone()).collect();
+        keys.dedup();
+        let level0: Vec<Vec<u8>> = level_entries(&list, 0).into_iter().map(|e| e.0).collect();
+        assert_eq!(level0, keys);
 
         for _ in 0..small(2_000, 100) {
             let key: Vec<u8> = (0..rng.below(4))
@@ -1222,20 +1538,23 @@ mod tests {
                 }
             }
             assert_eq!(forward(&plain), forward(&indexed));
+            assert_eq!(level_entries(&plain, 0), level_entries(&indexed, 0));
             assert!(indexed.memory_bytes() > plain.memory_bytes());
         }
     }
 
     #[test]
     fn concurrent_inserts_and_reads() {
-        // Repeat until both contended paths (a lost CAS, an equal entry linked by another
-        // thread meanwhile) have run, so the tests exercise them; bounded.
+        // Repeat until the contended paths (a lost CAS, a node for the same key linked by
+        // another thread meanwhile, a lost CAS in a version chain) have run, so the tests
+        // exercise them; bounded.
         let per_thread = small(2_000, 40) as u64;
         for round in 0..small(50, 8) as u64 {
             concurrent_round(13 + round, 3, per_thread, 0);
             let retries = CAS_RETRIES.load(Ordering::Relaxed);
-            let late = LATE_DUPLICATES.load(Ordering::Relaxed);
-            if retries > 0 && late > 0 {
+            let late = LATE_KEYS.load(Ordering::Relaxed);
+            let chain = CHAIN_RETRIES.load(Ordering::Relaxed);
+            if retries > 0 && late > 0 && chain > 0 {
                 return;
             }
         }
