@@ -80,6 +80,16 @@ fn txn_op() -> impl Strategy<Value = TxnOp> {
     ]
 }
 
+/// The value written for `v`: one byte, or (for a quarter of them) a value long enough that
+/// runs keep it out of line in a shared blob.
+fn value(v: u8) -> Vec<u8> {
+    if v % 4 == 0 {
+        vec![v; ppdb_core::memtable::BLOB_BYTES_MIN + usize::from(v)]
+    } else {
+        vec![v]
+    }
+}
+
 fn key(k: u8) -> Vec<u8> {
     format!("key{k:02}").into_bytes()
 }
@@ -169,10 +179,10 @@ fn run(ops: Vec<Op>, run_merge_ratio: usize, runs_max: usize) -> Result<(), Test
         match op {
             Op::Put(k, v) => {
                 let mut b = WriteBatch::new();
-                b.put(&key(k), &[v]);
+                b.put(&key(k), &value(v));
                 prop_assert_eq!(
                     engine.write(&b, now).unwrap(),
-                    model.write(&key(k), Some(vec![v]), 0)
+                    model.write(&key(k), Some(value(v)), 0)
                 );
             }
             Op::PutExpiring(k, v, ttl) => {
@@ -180,7 +190,7 @@ fn run(ops: Vec<Op>, run_merge_ratio: usize, runs_max: usize) -> Result<(), Test
                 let mut b = WriteBatch::new();
                 b.put_with(
                     &key(k),
-                    &[v],
+                    &value(v),
                     PutOptions {
                         flags: 0,
                         expire_at: exp,
@@ -189,7 +199,7 @@ fn run(ops: Vec<Op>, run_merge_ratio: usize, runs_max: usize) -> Result<(), Test
                 );
                 prop_assert_eq!(
                     engine.write(&b, now).unwrap(),
-                    model.write(&key(k), Some(vec![v]), exp)
+                    model.write(&key(k), Some(value(v)), exp)
                 );
             }
             Op::Delete(k) => {
@@ -205,10 +215,10 @@ fn run(ops: Vec<Op>, run_merge_ratio: usize, runs_max: usize) -> Result<(), Test
                 let mut last = model.seq;
                 for (k, v) in ops {
                     match v {
-                        Some(v) => b.put(&key(k), &[v]),
+                        Some(v) => b.put(&key(k), &value(v)),
                         None => b.delete(&key(k)),
                     };
-                    last = model.write(&key(k), v.map(|v| vec![v]), 0);
+                    last = model.write(&key(k), v.map(value), 0);
                 }
                 prop_assert_eq!(engine.write(&b, now).unwrap(), last);
             }
@@ -260,9 +270,9 @@ fn run(ops: Vec<Op>, run_merge_ratio: usize, runs_max: usize) -> Result<(), Test
                 } else {
                     Some(current.unwrap_or(0) + 1000)
                 };
-                let got = engine.compare_and_swap(&key(k), expected, Some(&[v]), now);
+                let got = engine.compare_and_swap(&key(k), expected, Some(&value(v)), now);
                 if right {
-                    prop_assert_eq!(got, Ok(model.write(&key(k), Some(vec![v]), 0)));
+                    prop_assert_eq!(got, Ok(model.write(&key(k), Some(value(v)), 0)));
                 } else {
                     prop_assert_eq!(got, Err(Error::Conflict));
                 }
@@ -312,8 +322,8 @@ fn run_txn(
                 prop_assert_eq!(got, want);
             }
             TxnOp::Put(k, v) => {
-                txn.put(&key(k), &[v]).unwrap();
-                writes.insert(key(k), Some(vec![v]));
+                txn.put(&key(k), &value(v)).unwrap();
+                writes.insert(key(k), Some(value(v)));
             }
             TxnOp::Delete(k) => {
                 txn.delete(&key(k)).unwrap();

@@ -66,8 +66,22 @@ pub struct PutOptions {
     pub tags: u8,
 }
 
+/// A value that runs keep out of line: reference-counted, so that a merge shares it with the
+/// run it writes instead of copying its bytes (see [`BLOB_BYTES_MIN`]).
+pub(crate) type Blob = alloc::sync::Arc<[u8]>;
+
+/// Values of at least this many bytes are kept out of line by runs, in a [`Blob`] made by the
+/// first merge that writes them into a run and shared by every later merge, so a large value is
+/// copied twice over its life (into the memtable, into its blob) however often it is merged.
+/// Smaller values are copied into each run's byte buffer, where they cost no allocation.
+pub const BLOB_BYTES_MIN: usize = 512;
+
+/// The bytes a blob is counted for beyond its value: the reference counts and the allocator's
+/// own header.
+pub const BLOB_OVERHEAD_BYTES: usize = 32;
+
 /// One version of a key, borrowed from a memtable or a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct VersionRef<'a> {
     /// The user key.
     pub key: &'a [u8],
@@ -85,6 +99,41 @@ pub struct VersionRef<'a> {
     pub tags: u8,
     /// The value bytes (empty for a tombstone).
     pub value: &'a [u8],
+    /// The blob holding `value`, when it lies out of line in a run: a merge shares it.
+    pub(crate) blob: Option<&'a Blob>,
+}
+
+impl PartialEq for VersionRef<'_> {
+    /// Versions are equal when everything a reader sees is: where the value lies does not
+    /// matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+            && self.seq == other.seq
+            && self.kind == other.kind
+            && self.flags == other.flags
+            && self.expire_at == other.expire_at
+            && self.cas_origin == other.cas_origin
+            && self.tags == other.tags
+            && self.value == other.value
+    }
+}
+
+impl Eq for VersionRef<'_> {}
+
+impl core::fmt::Debug for VersionRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VersionRef")
+            .field("key", &self.key)
+            .field("seq", &self.seq)
+            .field("kind", &self.kind)
+            .field("flags", &self.flags)
+            .field("expire_at", &self.expire_at)
+            .field("cas_origin", &self.cas_origin)
+            .field("tags", &self.tags)
+            .field("value", &self.value)
+            .field("out_of_line", &self.blob.is_some())
+            .finish()
+    }
 }
 
 impl VersionRef<'_> {
@@ -151,6 +200,7 @@ pub fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
         cas_origin: u64::from_le_bytes(cas),
         tags: raw[0] >> 1,
         value: &raw[HEADER_BYTES..],
+        blob: None,
     }
 }
 

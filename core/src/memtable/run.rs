@@ -7,16 +7,24 @@
 //! key holding a 32-bit fingerprint of the key's hash and the index of its newest version): a
 //! hit or a miss costs one or two cache lines and one key comparison, where a binary search
 //! costs about `log2(versions)` comparisons of keys that often share long prefixes.
+//!
+//! Values of [`BLOB_BYTES_MIN`] bytes or more are not copied into the byte buffer: the slot holds
+//! a reference-counted [`Blob`] instead, made by the first merge that writes the value into a
+//! run and shared (not copied) by every later merge of that version. In a write-heavy workload
+//! of large values, a version passes through several merges of the size-tiered runs; copying it
+//! each time was the largest cost of those merges (`docs/performance.md`, "Large values out of
+//! line").
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 use super::rng::hash_key;
-use super::{ValueKind, VersionRef};
+use super::{Blob, ValueKind, VersionRef, BLOB_BYTES_MIN, BLOB_OVERHEAD_BYTES};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Slot {
+    /// Where the key (and an inline value after it) starts in `data`.
     data_off: usize,
     key_len: u32,
     value_len: u32,
@@ -26,6 +34,8 @@ struct Slot {
     flags: u32,
     kind: ValueKind,
     tags: u8,
+    /// The value, when it lies out of line (then `data` holds only the key).
+    blob: Option<Blob>,
 }
 
 /// An immutable sorted run of versions.
@@ -40,6 +50,8 @@ pub struct Run {
     access: Vec<AtomicU32>,
     /// The hash index: a power-of-two table of `fingerprint << 32 | (first slot + 1)`, 0 = free.
     index: Vec<u64>,
+    /// The bytes of the blobs the slots hold (counted per run, even when shared).
+    blob_bytes: usize,
 }
 
 /// The bytes a run spends per version beyond its key and value.
@@ -66,8 +78,19 @@ impl RunBuilder {
                 data: Vec::with_capacity(data_bytes),
                 access: Vec::with_capacity(versions),
                 index: Vec::new(),
+                blob_bytes: 0,
             },
             heads: Vec::with_capacity(versions),
+        }
+    }
+
+    /// The bytes of `v`'s value that a run copies into its byte buffer: all of a small value,
+    /// none of one kept out of line.
+    pub fn inline_value_bytes(v: &VersionRef<'_>) -> usize {
+        if v.blob.is_some() || v.value.len() >= BLOB_BYTES_MIN {
+            0
+        } else {
+            v.value.len()
         }
     }
 
@@ -97,7 +120,18 @@ impl RunBuilder {
         assert!(key_len as usize == v.key.len() && value_len as usize == v.value.len());
         let data_off = self.run.data.len();
         self.run.data.extend_from_slice(v.key);
-        self.run.data.extend_from_slice(v.value);
+        let blob = match v.blob {
+            // Already out of line in the run it comes from: share it.
+            Some(blob) => Some(blob.clone()),
+            None if v.value.len() >= BLOB_BYTES_MIN => Some(Blob::from(v.value)),
+            None => {
+                self.run.data.extend_from_slice(v.value);
+                None
+            }
+        };
+        if let Some(blob) = &blob {
+            self.run.blob_bytes += blob.len() + BLOB_OVERHEAD_BYTES;
+        }
         self.run.slots.push(Slot {
             data_off,
             key_len,
@@ -108,6 +142,7 @@ impl RunBuilder {
             kind: v.kind,
             cas_origin: v.cas_origin,
             tags: v.tags,
+            blob,
         });
         self.run.access.push(AtomicU32::new(epoch));
     }
@@ -149,6 +184,10 @@ impl Run {
     pub fn version(&self, index: usize) -> Option<VersionRef<'_>> {
         let s = self.slots.get(index)?;
         let key_end = s.data_off + s.key_len as usize;
+        let value = match &s.blob {
+            Some(blob) => &blob[..],
+            None => &self.data[key_end..key_end + s.value_len as usize],
+        };
         Some(VersionRef {
             key: &self.data[s.data_off..key_end],
             seq: s.seq,
@@ -157,7 +196,8 @@ impl Run {
             cas_origin: s.cas_origin,
             tags: s.tags,
             expire_at: s.expire_at,
-            value: &self.data[key_end..key_end + s.value_len as usize],
+            value,
+            blob: s.blob.as_ref(),
         })
     }
 
@@ -238,12 +278,14 @@ impl Run {
         self.slots.is_empty()
     }
 
-    /// The bytes the run holds (descriptors and data).
+    /// The bytes the run holds (descriptors, data and its blobs; a blob shared with another run
+    /// counts in both).
     pub fn memory_bytes(&self) -> usize {
         self.slots.capacity() * core::mem::size_of::<Slot>()
             + self.access.capacity() * 4
             + self.index.capacity() * 8
             + self.data.capacity()
+            + self.blob_bytes
     }
 }
 
@@ -261,7 +303,51 @@ mod tests {
             tags: 0,
             expire_at: 0,
             value,
+            blob: None,
         }
+    }
+
+    #[test]
+    fn large_values_live_in_blobs_that_later_runs_share() {
+        let small = [7u8; BLOB_BYTES_MIN - 1];
+        let large: Vec<u8> = (0..BLOB_BYTES_MIN * 3).map(|i| i as u8).collect();
+        let mut b = RunBuilder::with_capacity(3, 0);
+        b.push(&v(b"a", 3, &large));
+        b.push(&v(b"a", 2, &small));
+        b.push(&v(b"b", 1, &large[..BLOB_BYTES_MIN]));
+        let first = b.finish();
+        // Keys and the small value are inline; the two large values are blobs.
+        assert_eq!(first.data.len(), 3 + small.len());
+        assert_eq!(
+            first.blob_bytes,
+            large.len() + BLOB_BYTES_MIN + 2 * BLOB_OVERHEAD_BYTES
+        );
+        assert!(first.memory_bytes() >= first.blob_bytes + first.data.len());
+        let a3 = first.get(b"a", 3).unwrap();
+        assert_eq!((a3.value, a3.blob.is_some()), (&large[..], true));
+        let a2 = first.get(b"a", 2).unwrap();
+        assert_eq!((a2.value, a2.blob.is_some()), (&small[..], false));
+        assert_eq!(first.get(b"b", 1).unwrap().value, &large[..BLOB_BYTES_MIN]);
+
+        // A second run built from the first (as a merge does) shares the blobs.
+        let mut b = RunBuilder::default();
+        for i in 0..first.len() {
+            b.push(&first.version(i).unwrap());
+        }
+        let second = b.finish();
+        let (x, y) = (first.get(b"a", 3).unwrap(), second.get(b"a", 3).unwrap());
+        assert_eq!(x, y);
+        assert!(core::ptr::eq(x.value, y.value), "the blob was copied");
+        assert_eq!(alloc::sync::Arc::strong_count(y.blob.unwrap()), 2);
+        assert!(!core::ptr::eq(
+            first.get(b"a", 2).unwrap().value,
+            second.get(b"a", 2).unwrap().value
+        ));
+        // Dropping the first run leaves the second's blobs whole.
+        drop(first);
+        assert_eq!(alloc::sync::Arc::strong_count(y.blob.unwrap()), 1);
+        assert_eq!(second.get(b"a", 3).unwrap().value, &large[..]);
+        assert_eq!(second.get(b"b", 1).unwrap().value, &large[..BLOB_BYTES_MIN]);
     }
 
     #[test]

@@ -18,22 +18,23 @@
 //!
 //! # Node layout
 //!
-//! A new key makes one arena allocation holding the tower of links, a fixed header, the key
-//! and its first version. As in RocksDB's `InlineSkipList`, the node pointer points at the
-//! level-0 link: the links of the upper levels sit *below* it, so the header and the key are at
-//! a fixed offset from the pointer whatever the node's height:
+//! A node (the tower of links, a fixed header and the key) is one allocation in the list's
+//! *node arena*; each version (a header and the value) is one allocation in its *value arena*.
+//! As in RocksDB's `InlineSkipList`, the node pointer points at the level-0 link: the links of
+//! the upper levels sit *below* it, so the header and the key are at a fixed offset from the
+//! pointer whatever the node's height:
 //!
 //! ```text
-//!   | link[h-1] | ... | link[1] | link[0] | versions | key_len u32 | pad | key | pad | version |
-//!                               ^ node pointer (8-aligned)                          ^ 8-aligned
-//!
+//!   node    = | link[h-1] | ... | link[1] | link[0] | versions | key_len u32 | pad | key |
+//!                                         ^ node pointer (8-aligned)
 //!   version = | older | seq u64 | value_len u32 | pad u32 | value |
 //! ```
 //!
-//! Later versions of the key are arena allocations of their own (`version` alone). A link is
-//! an `AtomicPtr` to the next node at that level (null at the end); `versions` points at the
-//! newest version and `older` at the next older one (null at the end). The height is not
-//! stored: a reader only follows level `i` of a node it reached at level `i` or above.
+//! A link is an `AtomicPtr` to the next node at that level (null at the end); `versions` points
+//! at the newest version and `older` at the next older one (null at the end). The height is not
+//! stored: a reader only follows level `i` of a node it reached at level `i` or above. Keeping
+//! values out of the node arena packs the nodes that a descent visits into a few pages: with
+//! 4 KiB values beside them, every step of a descent was a cache miss and a TLB miss.
 //!
 //! # Insert
 //!
@@ -46,8 +47,8 @@
 //! the chain to the first version older than its own (normally the head: sequence numbers grow),
 //! rejects an equal sequence number, and compare-and-swaps the link in front of that position
 //! from the older version to its own (Release); when the CAS fails, another version was linked
-//! there meanwhile and the walk resumes from the same link. Otherwise it allocates the node with
-//! its first version and links it bottom-up: at each level it sets the node's link to the
+//! there meanwhile and the walk resumes from the same link. Otherwise it allocates the first
+//! version and the node pointing at it, and links the node bottom-up: at each level it sets the node's link to the
 //! successor and compare-and-swaps the predecessor's link from the successor to the node
 //! (Release). When the CAS fails (another writer linked a node there), it searches the new
 //! splice at that level from the same predecessor and retries; if at level 0 another writer
@@ -92,7 +93,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 use crossbeam_utils::CachePadded;
 
-use super::arena::{Arena, ALIGN};
+use super::arena::{Arena, ALIGN, BLOCK_BYTES_MIN};
 use super::rng::{hash_entry, hash_key, tower_height};
 
 /// The maximum tower height. With p = 1/2 it keeps searches logarithmic up to about 2^24 (16 M)
@@ -308,6 +309,9 @@ fn compare_bytes(a: &[u8], b: &[u8]) -> CmpOrdering {
 pub struct SkipList {
     /// The head node: height [`HEIGHT_MAX`], empty key, no versions, never compared.
     head: NonNull<Node>,
+    /// The nodes (links, headers, keys).
+    nodes: Arena,
+    /// The versions (headers, values).
     arena: Arena,
     seed: u64,
     /// The highest tower linked (or being linked) so far; a hint that only grows.
@@ -433,11 +437,13 @@ impl SkipList {
     /// An empty list. `seed` seeds tower heights; `arena_block_bytes` sizes the arena blocks
     /// (e.g. 1 MiB; small values such as 4 KiB work too, see [`Arena::new`]).
     pub fn new(seed: u64, arena_block_bytes: usize) -> Self {
-        let arena = Arena::new(arena_block_bytes);
-        let head = alloc_head(&arena);
+        // Nodes are small (tens of bytes): smaller blocks keep an almost empty list small.
+        let nodes = Arena::new((arena_block_bytes / 4).max(BLOCK_BYTES_MIN));
+        let head = alloc_head(&nodes);
         SkipList {
             head,
-            arena,
+            nodes,
+            arena: Arena::new(arena_block_bytes),
             seed,
             height: AtomicUsize::new(1),
             len: CachePadded::new(AtomicUsize::new(0)),
@@ -505,7 +511,8 @@ impl SkipList {
             self.publish(next, key);
             return self.add_version(next, seq, Pending::New(value_parts, value_len));
         }
-        let (node, version) = alloc_node(&self.arena, height, key, seq, value_parts, value_len);
+        let version = alloc_version(&self.arena, seq, value_parts, value_len);
+        let node = alloc_node(&self.nodes, height, key, version);
         if let Err(existing) = self.link_at(node, 0, &mut splice, key) {
             // Another writer linked a node for this key meanwhile: the new node stays unused
             // and its version joins that node's chain.
@@ -764,10 +771,13 @@ impl SkipList {
         self.len() == 0
     }
 
-    /// Bytes held: the bytes the arena reserved (nodes, keys, values, block headers and the
-    /// unused tail of the current block). Grows in steps of about one arena block.
+    /// Bytes held: the bytes the arenas reserved (nodes, keys, values, block headers and the
+    /// unused tails of the current blocks) and the key index. Grows in steps of about one arena
+    /// block.
     pub fn memory_bytes(&self) -> usize {
-        self.arena.memory_bytes() + self.index.as_ref().map_or(0, KeyIndex::memory_bytes)
+        self.nodes.memory_bytes()
+            + self.arena.memory_bytes()
+            + self.index.as_ref().map_or(0, KeyIndex::memory_bytes)
     }
 
     /// A cursor over the list, not positioned (not valid) until a seek.
@@ -872,49 +882,33 @@ fn alloc_version(arena: &Arena, seq: u64, value_parts: &[&[u8]], value_len: usiz
     unsafe { write_version(base.cast::<Version>(), seq, value_parts, value_len) }
 }
 
-/// Allocates a node of `height` for `key` in `arena`, with its first version `(seq, value)`,
-/// and writes its header, null links, key and version. The node is not published.
-fn alloc_node(
-    arena: &Arena,
-    height: usize,
-    key: &[u8],
-    seq: u64,
-    value_parts: &[&[u8]],
-    value_len: usize,
-) -> (*mut Node, *mut Version) {
+/// Allocates a node of `height` for `key` in `arena`, whose newest (and only) version is
+/// `version`, and writes its header, null links and key. The node is not published.
+fn alloc_node(arena: &Arena, height: usize, key: &[u8], version: *mut Version) -> *mut Node {
     debug_assert!((1..=HEIGHT_MAX).contains(&height));
     // Rounded up to ALIGN so that the node itself stays 8-aligned when links are 4 bytes
     // (32-bit targets); the padding lies below the highest link.
     let upper_bytes = ((height - 1) * LINK_BYTES).next_multiple_of(ALIGN);
-    let version_offset = (NODE_BYTES + key.len()).next_multiple_of(ALIGN);
-    let size = (upper_bytes + VERSION_BYTES)
-        .checked_add(version_offset)
-        .and_then(|n| n.checked_add(value_len));
+    let size = (upper_bytes + NODE_BYTES).checked_add(key.len());
     let layout = size.and_then(|n| Layout::from_size_align(n, ALIGN).ok());
     let Some(layout) = layout else {
         panic!("skiplist node too large")
     };
     let base = arena.allocate(layout).as_ptr();
     // SAFETY: `base .. base + size` is a fresh, exclusive, 8-aligned arena range: the links
-    // (below the node pointer), the header, the key and the version (8-aligned after the key)
-    // all lie inside it and are written before the node is published. `key_len` fits `u32`
-    // (checked by the caller against LEN_MAX).
+    // (below the node pointer), the header and the key all lie inside it and are written
+    // before the node is published. `key_len` fits `u32` (checked by the caller against
+    // LEN_MAX).
     unsafe {
         let node = base.add(upper_bytes).cast::<Node>();
         init_links(node, height);
-        let version = write_version(
-            node.cast::<u8>().add(version_offset).cast::<Version>(),
-            seq,
-            value_parts,
-            value_len,
-        );
         node.write(Node {
             next0: AtomicPtr::new(ptr::null_mut()),
             versions: AtomicPtr::new(version),
             key_len: key.len() as u32,
         });
         ptr::copy_nonoverlapping(key.as_ptr(), node.cast::<u8>().add(NODE_BYTES), key.len());
-        (node, version)
+        node
     }
 }
 

@@ -361,7 +361,10 @@ pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> 
     let evict = params
         .output_bytes_max
         .map_or(Eviction::None, |max| eviction_cut(&keys, max));
-    let data_bytes: usize = kept.iter().map(|v| v.key.len() + v.value.len()).sum();
+    let data_bytes: usize = kept
+        .iter()
+        .map(|v| v.key.len() + RunBuilder::inline_value_bytes(v))
+        .sum();
     let mut builder = RunBuilder::with_capacity(kept.len(), data_bytes);
     for k in &keys {
         if evict.evicts(k, &kept[k.first]) {
@@ -500,6 +503,7 @@ fn collect_key<'a>(
                 cas_origin: 0,
                 tags: 0,
                 value: &[],
+                blob: None,
                 ..v
             };
         }
@@ -529,6 +533,7 @@ mod tests {
             cas_origin: 0,
             tags: 0,
             value: b"v",
+            blob: None,
         }
     }
 

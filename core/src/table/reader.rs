@@ -48,6 +48,7 @@ impl TableEntry {
             cas_origin: self.options.cas_origin,
             tags: self.options.tags,
             value: self.value(),
+            blob: None,
         }
     }
 }
@@ -285,6 +286,7 @@ impl<F: File> TableIter<'_, F> {
             cas_origin: p.options.cas_origin,
             tags: p.options.tags,
             value: &it.value()[p.value_at..],
+            blob: None,
         })
     }
 
