@@ -6,11 +6,21 @@
 //! `key` that the snapshot can see.
 //!
 //! ```text
-//!   skiplist value = | kind+tags u8 | flags u32 LE | expire_at u64 LE | cas_origin u64 LE | value |
-//!                    |<-------------------- HEADER_BYTES = 21 ------------------->|
+//!   skiplist value = | kind+tags u8 | flags u32 LE | expire_at u64 LE | cas_origin u64 LE | place u8 | value |
+//!                    |<------------------------- HEADER_BYTES = 22 ------------------------>|
 //!
 //!   kind+tags: bit 0 = kind (1 value, 0 tombstone), bits 1..=7 = the version's tags
+//!   place:     0 = the value follows inline; 1 = the value is in a blob:
+//!
+//!   skiplist value = | header (22) | pad (2) | Blob (an `Arc<[u8]>`, 16 bytes on 64-bit) |
 //! ```
+//!
+//! Values of [`BLOB_BYTES_MIN`] bytes or more are stored in a reference-counted [`Blob`] rather
+//! than in the arena: the skiplist value holds the `Arc` itself (written and read as that type,
+//! at an aligned offset of the value, which the skiplist aligns to 8), and every run that a
+//! merge makes from the memtable shares it. So a large value is copied once, from the request
+//! into its blob, however many merges it goes through. A memtable releases its blobs when it is
+//! dropped.
 //!
 //! A [`Memtable`] is written while it is *active*, then frozen (read-only) when it reaches its
 //! budget; frozen memtables are merged into a [`run::Run`], which drops the versions no reader
@@ -20,6 +30,9 @@ pub mod arena;
 pub mod rng;
 pub mod run;
 pub mod skiplist;
+
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use skiplist::{DuplicateEntry, SkipList};
 
@@ -44,8 +57,19 @@ impl ValueKind {
 }
 
 /// The bytes of the per-version header stored in front of the value.
-pub const HEADER_BYTES: usize = 21;
-const _: () = assert!(HEADER_BYTES == 1 + 4 + 8 + 8);
+pub const HEADER_BYTES: usize = 22;
+const _: () = assert!(HEADER_BYTES == 1 + 4 + 8 + 8 + 1);
+
+/// The header's `place` byte: the value follows inline.
+const PLACE_INLINE: u8 = 0;
+/// The header's `place` byte: the value is in the [`Blob`] at [`BLOB_AT`].
+const PLACE_BLOB: u8 = 1;
+/// Where the blob lies in a skiplist value: after the header, aligned for an `Arc`.
+const BLOB_AT: usize = HEADER_BYTES.next_multiple_of(core::mem::align_of::<Blob>());
+/// The skiplist value of a version whose value is in a blob.
+const BLOB_ENTRY_BYTES: usize = BLOB_AT + core::mem::size_of::<Blob>();
+const _: () = assert!(BLOB_AT % core::mem::align_of::<Blob>() == 0);
+const _: () = assert!(core::mem::align_of::<Blob>() <= skiplist::VALUE_ALIGN);
 
 /// The largest tag value a version can carry (7 bits).
 pub const TAGS_MAX: u8 = 0x7f;
@@ -66,14 +90,14 @@ pub struct PutOptions {
     pub tags: u8,
 }
 
-/// A value that runs keep out of line: reference-counted, so that a merge shares it with the
-/// run it writes instead of copying its bytes (see [`BLOB_BYTES_MIN`]).
+/// A value kept out of line: reference-counted, so that a merge shares it with the run it
+/// writes instead of copying its bytes (see [`BLOB_BYTES_MIN`]).
 pub(crate) type Blob = alloc::sync::Arc<[u8]>;
 
-/// Values of at least this many bytes are kept out of line by runs, in a [`Blob`] made by the
-/// first merge that writes them into a run and shared by every later merge, so a large value is
-/// copied twice over its life (into the memtable, into its blob) however often it is merged.
-/// Smaller values are copied into each run's byte buffer, where they cost no allocation.
+/// Values of at least this many bytes are kept out of line, in a [`Blob`] made when the value
+/// is written into the memtable and shared by every run that merges it, so a large value is
+/// copied once over its life however often it is merged. Smaller values are copied into the
+/// memtable's arena and each run's byte buffer, where they cost no allocation.
 pub const BLOB_BYTES_MIN: usize = 512;
 
 /// The bytes a blob is counted for beyond its value: the reference counts and the allocator's
@@ -168,23 +192,57 @@ impl VersionRef<'_> {
     }
 }
 
-/// Encodes the header of a version.
+/// Encodes the header of a version whose value is inline.
 pub fn encode_header(kind: ValueKind, options: &PutOptions) -> [u8; HEADER_BYTES] {
+    encode_header_at(kind, options, PLACE_INLINE)
+}
+
+fn encode_header_at(kind: ValueKind, options: &PutOptions, place: u8) -> [u8; HEADER_BYTES] {
     let mut h = [0u8; HEADER_BYTES];
     h[0] = kind as u8 | ((options.tags & TAGS_MAX) << 1);
     h[1..5].copy_from_slice(&options.flags.to_le_bytes());
     h[5..13].copy_from_slice(&options.expire_at.to_le_bytes());
     h[13..21].copy_from_slice(&options.cas_origin.to_le_bytes());
+    h[21] = place;
     h
 }
 
-/// Decodes a skiplist entry (header + value) into a version.
-pub fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
+/// The blob of a memtable entry whose header says `PLACE_BLOB`.
+///
+/// # Safety
+/// `raw` is the skiplist value of a version that [`Memtable::add`] wrote with a blob (so a
+/// live `Blob` lies at `BLOB_AT`), borrowed from a memtable that outlives the borrow.
+#[expect(
+    unsafe_code,
+    reason = "memtable entries may hold a Blob written as that type"
+)]
+unsafe fn entry_blob(raw: &[u8]) -> &Blob {
+    debug_assert!(raw.len() == BLOB_ENTRY_BYTES && raw[HEADER_BYTES - 1] == PLACE_BLOB);
+    // SAFETY: per the contract, `Memtable::add` wrote a `Blob` at this aligned offset (the
+    // skiplist aligns values to VALUE_ALIGN); it is dropped only when the memtable is.
+    unsafe { &*raw.as_ptr().add(BLOB_AT).cast::<Blob>() }
+}
+
+/// Decodes a memtable's skiplist entry (header + value) into a version.
+///
+/// # Safety
+/// `e` is an entry of a [`Memtable`]'s list (written by [`Memtable::add`]) that outlives `'a`.
+#[expect(
+    unsafe_code,
+    reason = "memtable entries may hold a Blob written as that type"
+)]
+unsafe fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
     let raw = e.value;
     assert!(
         raw.len() >= HEADER_BYTES,
         "memtable entry shorter than its header"
     );
+    let blob = if raw[HEADER_BYTES - 1] == PLACE_BLOB {
+        // SAFETY: forwarded contract: the memtable wrote this entry with a blob.
+        Some(unsafe { entry_blob(raw) })
+    } else {
+        None
+    };
     let mut flags = [0u8; 4];
     flags.copy_from_slice(&raw[1..5]);
     let mut expire = [0u8; 8];
@@ -199,20 +257,28 @@ pub fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
         expire_at: u64::from_le_bytes(expire),
         cas_origin: u64::from_le_bytes(cas),
         tags: raw[0] >> 1,
-        value: &raw[HEADER_BYTES..],
-        blob: None,
+        value: blob.map_or(&raw[HEADER_BYTES..], |b| &b[..]),
+        blob,
     }
 }
 
 /// A memtable: an insert-only arena skiplist of versions.
 pub struct Memtable {
     list: SkipList,
+    /// Versions whose value is in a blob (the drop releases them).
+    blobs: AtomicUsize,
+    /// The bytes of those blobs (see [`BLOB_OVERHEAD_BYTES`]).
+    blob_bytes: AtomicUsize,
     id: u64,
     /// The commit sequence when the memtable was frozen (0 while active): every version in
     /// it is at or below it, and in disk mode the records after it are in later WAL segments.
     seq_frozen: crate::sync::AtomicU64,
 }
 
+#[expect(
+    unsafe_code,
+    reason = "memtable entries may hold a Blob written as that type"
+)]
 impl Memtable {
     /// An empty memtable; `seed` seeds the skiplist's tower heights, `id` names it in stats,
     /// `index_slots` sizes the skiplist's key index (0: none; see `skiplist`'s "Key index").
@@ -224,6 +290,8 @@ impl Memtable {
         };
         Memtable {
             list,
+            blobs: AtomicUsize::new(0),
+            blob_bytes: AtomicUsize::new(0),
             id,
             seq_frozen: crate::sync::AtomicU64::new(0),
         }
@@ -254,18 +322,47 @@ impl Memtable {
         options: &PutOptions,
         value: &[u8],
     ) -> Result<(), DuplicateEntry> {
-        let header = encode_header(kind, options);
-        self.list.insert(key, seq, &[&header, value])
+        if value.len() < BLOB_BYTES_MIN {
+            let header = encode_header(kind, options);
+            return self.list.insert(key, seq, &[&header, value]);
+        }
+        let header = encode_header_at(kind, options, PLACE_BLOB);
+        let blob = Blob::from(value);
+        let fill = move |dst: &mut [MaybeUninit<u8>]| {
+            for (d, &b) in dst[..HEADER_BYTES].iter_mut().zip(header.iter()) {
+                d.write(b);
+            }
+            for d in &mut dst[HEADER_BYTES..BLOB_AT] {
+                d.write(0);
+            }
+            // SAFETY: `dst` has BLOB_ENTRY_BYTES bytes and starts VALUE_ALIGN-aligned (the
+            // skiplist's contract), so the blob's place is in bounds and aligned for it.
+            unsafe { dst.as_mut_ptr().add(BLOB_AT).cast::<Blob>().write(blob) };
+        };
+        let discard = |filled: &[u8]| {
+            // SAFETY: `filled` is a value `fill` wrote and the list will never read: its blob
+            // is read out once, as the `Blob` written there, and released.
+            drop(unsafe { filled.as_ptr().add(BLOB_AT).cast::<Blob>().read() });
+        };
+        self.list
+            .insert_with(key, seq, BLOB_ENTRY_BYTES, fill, discard)?;
+        self.blobs.fetch_add(1, Ordering::Relaxed);
+        self.blob_bytes
+            .fetch_add(value.len() + BLOB_OVERHEAD_BYTES, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The newest version of `key` with `seq <= snapshot_seq`, if any (tombstones included).
     pub fn get(&self, key: &[u8], snapshot_seq: u64) -> Option<VersionRef<'_>> {
-        self.list.get(key, snapshot_seq).map(decode_entry)
+        // SAFETY: the entry comes from this memtable's list.
+        self.list
+            .get(key, snapshot_seq)
+            .map(|e| unsafe { decode_entry(e) })
     }
 
     /// A cursor over the versions in internal order.
-    pub fn iter(&self) -> skiplist::Iter<'_> {
-        self.list.iter()
+    pub fn iter(&self) -> Cursor<'_> {
+        Cursor(self.list.iter())
     }
 
     /// The number of versions held.
@@ -278,9 +375,64 @@ impl Memtable {
         self.list.is_empty()
     }
 
-    /// The bytes the memtable holds (its arena).
+    /// The bytes the memtable holds (its arenas, key index and blobs).
     pub fn memory_bytes(&self) -> usize {
-        self.list.memory_bytes()
+        self.list.memory_bytes() + self.blob_bytes.load(Ordering::Relaxed)
+    }
+}
+
+#[expect(
+    unsafe_code,
+    reason = "memtable entries may hold a Blob written as that type"
+)]
+impl Drop for Memtable {
+    fn drop(&mut self) {
+        if *self.blobs.get_mut() == 0 {
+            return;
+        }
+        // Release the blobs: the arena frees only bytes. Nobody else can read the list now.
+        let mut it = self.list.iter();
+        it.seek_to_first();
+        while let Some(e) = it.entry() {
+            if e.value.len() == BLOB_ENTRY_BYTES && e.value[HEADER_BYTES - 1] == PLACE_BLOB {
+                // SAFETY: `add` wrote a `Blob` at BLOB_AT of this entry; it is read out (and
+                // dropped) exactly once, here, and the entry is never read again.
+                drop(unsafe { e.value.as_ptr().add(BLOB_AT).cast::<Blob>().read() });
+            }
+            it.next();
+        }
+    }
+}
+
+/// A cursor over a memtable's versions in internal order (key ascending, then sequence
+/// descending); see [`skiplist::Iter`] for what it sees of concurrent inserts.
+#[derive(Clone)]
+pub struct Cursor<'a>(skiplist::Iter<'a>);
+
+#[expect(
+    unsafe_code,
+    reason = "memtable entries may hold a Blob written as that type"
+)]
+impl<'a> Cursor<'a> {
+    /// The version at the cursor; `None` when not valid.
+    pub fn version(&self) -> Option<VersionRef<'a>> {
+        // SAFETY: the cursor walks a memtable's list.
+        self.0.entry().map(|e| unsafe { decode_entry(e) })
+    }
+
+    /// Positions at the first version `>= (key, seq)` in internal order.
+    pub fn seek(&mut self, key: &[u8], seq: u64) {
+        self.0.seek(key, seq);
+    }
+
+    /// Positions at the first version.
+    pub fn seek_to_first(&mut self) {
+        self.0.seek_to_first();
+    }
+
+    /// Moves to the next version.
+    pub fn next(&mut self) {
+        self.0.next();
     }
 }
 
@@ -297,6 +449,7 @@ impl core::fmt::Debug for Memtable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     fn opts(flags: u32, expire_at: u64, cas_origin: u64, tags: u8) -> PutOptions {
         PutOptions {
@@ -305,6 +458,53 @@ mod tests {
             cas_origin,
             tags,
         }
+    }
+
+    #[test]
+    fn large_values_live_in_blobs_released_with_the_memtable() {
+        let m = Memtable::new(1, 7, 4096, 64);
+        let large: Vec<u8> = (0..BLOB_BYTES_MIN * 2).map(|i| i as u8).collect();
+        let small = [9u8; BLOB_BYTES_MIN - 1];
+        let before = m.memory_bytes();
+        m.add(b"a", 1, ValueKind::Value, &opts(5, 0, 0, 3), &large)
+            .unwrap();
+        m.add(b"a", 2, ValueKind::Value, &opts(6, 0, 0, 0), &small)
+            .unwrap();
+        m.add(b"b", 3, ValueKind::Value, &opts(0, 99, 0, 0), &large[1..])
+            .unwrap();
+        assert!(m
+            .add(b"b", 3, ValueKind::Value, &opts(0, 0, 0, 0), &large)
+            .is_err());
+        assert!(m.memory_bytes() >= before + 2 * BLOB_BYTES_MIN * 2 - 1);
+        let a1 = m.get(b"a", 1).unwrap();
+        assert_eq!((a1.value, a1.flags, a1.tags), (&large[..], 5, 3));
+        let a2 = m.get(b"a", 2).unwrap();
+        assert_eq!((a2.value, a2.blob.is_some()), (&small[..], false));
+        let b3 = m.get(b"b", u64::MAX).unwrap();
+        assert_eq!((b3.value, b3.expire_at), (&large[1..], 99));
+        // The cursor decodes the same versions.
+        let mut it = m.iter();
+        it.seek_to_first();
+        let mut seen = Vec::new();
+        while let Some(v) = it.version() {
+            seen.push((v.key.to_vec(), v.seq, v.value.len(), v.blob.is_some()));
+            it.next();
+        }
+        assert_eq!(
+            seen,
+            [
+                (b"a".to_vec(), 2, small.len(), false),
+                (b"a".to_vec(), 1, large.len(), true),
+                (b"b".to_vec(), 3, large.len() - 1, true),
+            ]
+        );
+        // A run made from the memtable shares its blobs; dropping the memtable releases its
+        // references (and the rejected duplicate's blob was never kept).
+        let shared = a1.blob.unwrap().clone();
+        assert_eq!(alloc::sync::Arc::strong_count(&shared), 2);
+        drop(m);
+        assert_eq!(alloc::sync::Arc::strong_count(&shared), 1);
+        assert_eq!(&shared[..], &large[..]);
     }
 
     #[test]

@@ -9,11 +9,11 @@
 //! costs about `log2(versions)` comparisons of keys that often share long prefixes.
 //!
 //! Values of [`BLOB_BYTES_MIN`] bytes or more are not copied into the byte buffer: the slot holds
-//! a reference-counted [`Blob`] instead, made by the first merge that writes the value into a
-//! run and shared (not copied) by every later merge of that version. In a write-heavy workload
-//! of large values, a version passes through several merges of the size-tiered runs; copying it
+//! the version's reference-counted [`Blob`] instead, the one the memtable made when the value
+//! was written, shared (not copied) by every merge of that version. In a write-heavy workload of
+//! large values, a version passes through several merges of the size-tiered runs; copying it
 //! each time was the largest cost of those merges (`docs/performance.md`, "Large values out of
-//! line").
+//! line"). A large value that comes without a blob (a table's, in tests) gets one here.
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;

@@ -87,6 +87,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cmp::Ordering as CmpOrdering;
+use core::mem::MaybeUninit;
 use core::ptr;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -102,6 +103,10 @@ pub const HEIGHT_MAX: usize = 24;
 
 /// The largest key or value (bytes): lengths are stored as `u32`.
 pub const LEN_MAX: usize = u32::MAX as usize;
+
+/// The alignment of every value's first byte in the arena (see [`SkipList::insert_with`]).
+pub const VALUE_ALIGN: usize = ALIGN;
+const _: () = assert!(VERSION_BYTES % VALUE_ALIGN == 0);
 
 /// One entry, borrowed from the list's arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,6 +158,8 @@ static CAS_RETRIES: AtomicUsize = AtomicUsize::new(0);
 static LATE_KEYS: AtomicUsize = AtomicUsize::new(0);
 #[cfg(test)]
 static CHAIN_RETRIES: AtomicUsize = AtomicUsize::new(0);
+#[cfg(test)]
+static DISCARDED: AtomicUsize = AtomicUsize::new(0);
 
 const LINK_BYTES: usize = core::mem::size_of::<Link>();
 const NODE_BYTES: usize = core::mem::size_of::<Node>();
@@ -260,11 +267,10 @@ unsafe fn entry_of<'a>(node: *mut Node, version: *mut Version) -> Entry<'a> {
     // SAFETY: the key, the version's header and its value were written before publication
     // and are immutable; the value follows the version header in the same allocation.
     unsafe {
-        let value_start = version.cast::<u8>().add(VERSION_BYTES);
         Entry {
             key: node_key(node),
             seq: (*version).seq,
-            value: core::slice::from_raw_parts(value_start, (*version).value_len as usize),
+            value: version_value(version),
         }
     }
 }
@@ -478,17 +484,50 @@ impl SkipList {
         let value_len = value_parts
             .iter()
             .try_fold(0usize, |n, p| n.checked_add(p.len()));
-        let value_len = value_len.filter(|&n| n <= LEN_MAX);
         let Some(value_len) = value_len else {
             panic!("skiplist value longer than LEN_MAX")
         };
+        let fill = |dst: &mut [MaybeUninit<u8>]| {
+            let mut at = 0;
+            for part in value_parts {
+                for (d, &b) in dst[at..at + part.len()].iter_mut().zip(part.iter()) {
+                    d.write(b);
+                }
+                at += part.len();
+            }
+        };
+        self.insert_with(key, seq, value_len, fill, |_| {})
+    }
+
+    /// Inserts `(key, seq)` with a value of `value_len` bytes that `fill` writes in place: it
+    /// gets the value's bytes in the list's arena, aligned to [`VALUE_ALIGN`], and must initialize
+    /// all of them. So a caller can store typed data there (such as a pointer it will read back
+    /// with the same type).
+    ///
+    /// `fill` runs at most once, before the entry is visible. If it ran but the entry then
+    /// lost a race to an equal `(key, seq)` inserted concurrently (the only way a filled value
+    /// is not linked), `discard` gets the filled bytes, so that the caller can release what it
+    /// stored there; they are never read again. Otherwise as [`SkipList::insert`].
+    ///
+    /// # Panics
+    /// When the key or the value is longer than [`LEN_MAX`].
+    pub fn insert_with(
+        &self,
+        key: &[u8],
+        seq: u64,
+        value_len: usize,
+        fill: impl FnOnce(&mut [MaybeUninit<u8>]),
+        discard: impl FnOnce(&[u8]),
+    ) -> Result<(), DuplicateEntry> {
+        assert!(value_len <= LEN_MAX, "skiplist value longer than LEN_MAX");
         assert!(key.len() <= LEN_MAX, "skiplist key longer than LEN_MAX");
+        let pending = Pending::New(fill, value_len);
 
         if let Some(index) = &self.index {
             // SAFETY: the index holds published nodes of this list.
             if let Ok(Some(node)) = unsafe { index.find(key) } {
                 // An overwrite: no descent.
-                return self.add_version(node, seq, Pending::New(value_parts, value_len));
+                return self.add_version(node, seq, pending, discard);
             }
         }
 
@@ -509,15 +548,19 @@ impl SkipList {
         // SAFETY: `next` links come from published nodes of this list.
         if !next.is_null() && unsafe { compare(next, key) }.is_eq() {
             self.publish(next, key);
-            return self.add_version(next, seq, Pending::New(value_parts, value_len));
+            return self.add_version(next, seq, pending, discard);
         }
-        let version = alloc_version(&self.arena, seq, value_parts, value_len);
+        let Pending::New(fill, value_len) = pending else {
+            unreachable!("the value is built here")
+        };
+        let version = alloc_version(&self.arena, seq, value_len, fill);
         let node = alloc_node(&self.nodes, height, key, version);
         if let Err(existing) = self.link_at(node, 0, &mut splice, key) {
             // Another writer linked a node for this key meanwhile: the new node stays unused
             // and its version joins that node's chain.
             self.publish(existing, key);
-            return self.add_version(existing, seq, Pending::Built(version));
+            let built = Pending::<fn(&mut [MaybeUninit<u8>])>::Built(version);
+            return self.add_version(existing, seq, built, discard);
         }
         for level in 1..height {
             // No other node for `key` can be linked any more, so this cannot fail.
@@ -539,12 +582,14 @@ impl SkipList {
     }
 
     /// Links a version `seq` into the chain of `node` (a published node), at its place in
-    /// sequence order (normally the head). Fails if the chain holds `seq` already.
-    fn add_version(
+    /// sequence order (normally the head). Fails if the chain holds `seq` already, handing a
+    /// version already built to `discard`.
+    fn add_version<F: FnOnce(&mut [MaybeUninit<u8>])>(
         &self,
         node: *mut Node,
         seq: u64,
-        mut pending: Pending<'_>,
+        mut pending: Pending<F>,
+        discard: impl FnOnce(&[u8]),
     ) -> Result<(), DuplicateEntry> {
         // SAFETY: `node` is a published node of this list.
         let mut at: &AtomicPtr<Version> = unsafe { &(*node).versions };
@@ -558,12 +603,19 @@ impl SkipList {
             }
             // SAFETY: as above.
             if !current.is_null() && unsafe { version_seq(current) } == seq {
+                if let Pending::Built(v) = pending {
+                    #[cfg(test)]
+                    DISCARDED.fetch_add(1, Ordering::Relaxed);
+                    // SAFETY: `v` is a fully written version that was never linked; nobody
+                    // else reads it.
+                    discard(unsafe { version_value(v) });
+                }
                 return Err(DuplicateEntry);
             }
             let version = match pending {
                 Pending::Built(v) => v,
-                Pending::New(parts, value_len) => {
-                    let v = alloc_version(&self.arena, seq, parts, value_len);
+                Pending::New(fill, value_len) => {
+                    let v = alloc_version(&self.arena, seq, value_len, fill);
                     pending = Pending::Built(v);
                     v
                 }
@@ -800,9 +852,10 @@ impl core::fmt::Debug for SkipList {
     }
 }
 
-/// A version that [`SkipList::add_version`] still has to allocate, or one already built.
-enum Pending<'a> {
-    New(&'a [&'a [u8]], usize),
+/// A version that [`SkipList::add_version`] still has to allocate (its filler and length),
+/// or one already built.
+enum Pending<F> {
+    New(F, usize),
     Built(*mut Version),
 }
 
@@ -842,44 +895,46 @@ unsafe fn init_links(node: *mut Node, height: usize) {
     }
 }
 
-/// Writes a version header (with a null `older` link) and its value at `at`.
-///
-/// # Safety
-/// `at .. at + VERSION_BYTES + value_len` is a fresh, exclusive, 8-aligned range.
-unsafe fn write_version(
-    at: *mut Version,
+/// Allocates a version of `value_len` bytes in `arena`, writes its header and has `fill`
+/// write its value. It is not linked.
+fn alloc_version(
+    arena: &Arena,
     seq: u64,
-    value_parts: &[&[u8]],
     value_len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<u8>]),
 ) -> *mut Version {
-    // SAFETY: per the contract; `value_len` fits `u32` (checked by the caller against
-    // LEN_MAX).
-    unsafe {
-        at.write(Version {
-            older: AtomicPtr::new(ptr::null_mut()),
-            seq,
-            value_len: value_len as u32,
-        });
-        let mut dst = at.cast::<u8>().add(VERSION_BYTES);
-        for part in value_parts {
-            ptr::copy_nonoverlapping(part.as_ptr(), dst, part.len());
-            dst = dst.add(part.len());
-        }
-    }
-    at
-}
-
-/// Allocates a version in `arena` and writes its header and value. It is not linked.
-fn alloc_version(arena: &Arena, seq: u64, value_parts: &[&[u8]], value_len: usize) -> *mut Version {
     let layout = VERSION_BYTES
         .checked_add(value_len)
         .and_then(|n| Layout::from_size_align(n, ALIGN).ok());
     let Some(layout) = layout else {
         panic!("skiplist version too large")
     };
-    let base = arena.allocate(layout).as_ptr();
-    // SAFETY: a fresh, exclusive, 8-aligned arena range of the version's size.
-    unsafe { write_version(base.cast::<Version>(), seq, value_parts, value_len) }
+    let at = arena.allocate(layout).as_ptr().cast::<Version>();
+    // SAFETY: `at .. at + VERSION_BYTES + value_len` is a fresh, exclusive, 8-aligned arena
+    // range, so the header fits at `at` and the value bytes after it form a slice nobody else
+    // sees until the version is linked; `value_len` fits `u32` (checked against LEN_MAX).
+    unsafe {
+        at.write(Version {
+            older: AtomicPtr::new(ptr::null_mut()),
+            seq,
+            value_len: value_len as u32,
+        });
+        let value = at.cast::<MaybeUninit<u8>>().add(VERSION_BYTES);
+        fill(core::slice::from_raw_parts_mut(value, value_len));
+    }
+    at
+}
+
+/// The value bytes of a written version.
+///
+/// # Safety
+/// `version` is a fully written version (its value filled) of a list that outlives `'a`.
+unsafe fn version_value<'a>(version: *mut Version) -> &'a [u8] {
+    // SAFETY: per the contract, the value follows the header in the same allocation.
+    unsafe {
+        let start = version.cast::<u8>().add(VERSION_BYTES);
+        core::slice::from_raw_parts(start, (*version).value_len as usize)
+    }
 }
 
 /// Allocates a node of `height` for `key` in `arena`, whose newest (and only) version is
@@ -1535,6 +1590,62 @@ mod tests {
             assert_eq!(level_entries(&plain, 0), level_entries(&indexed, 0));
             assert!(indexed.memory_bytes() > plain.memory_bytes());
         }
+    }
+
+    /// Threads race to insert the same `(key, seq)` entries with `insert_with`: every value
+    /// filled is either linked (exactly one per entry) or handed to `discard`.
+    fn fill_or_discard_round(seed: u64, threads: u64, per_thread: u64) {
+        let list = SkipList::with_index(seed, 1024, 64);
+        let filled = AtomicUsize::new(0);
+        let discarded = AtomicUsize::new(0);
+        let linked = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                let (list, filled, discarded, linked) = (&list, &filled, &discarded, &linked);
+                s.spawn(move || {
+                    for i in 0..per_thread {
+                        let key = (i % 3).to_be_bytes();
+                        let value = i.to_le_bytes();
+                        let fill = |dst: &mut [MaybeUninit<u8>]| {
+                            filled.fetch_add(1, Ordering::Relaxed);
+                            for (d, &b) in dst.iter_mut().zip(value.iter()) {
+                                d.write(b);
+                            }
+                        };
+                        let discard = |bytes: &[u8]| {
+                            assert_eq!(bytes, value, "discard gets the filled bytes");
+                            discarded.fetch_add(1, Ordering::Relaxed);
+                        };
+                        if list.insert_with(&key, i, 8, fill, discard).is_ok() {
+                            linked.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        let (filled, discarded, linked) = (
+            filled.into_inner(),
+            discarded.into_inner(),
+            linked.into_inner(),
+        );
+        assert_eq!(linked as u64, per_thread);
+        assert_eq!(filled, linked + discarded);
+        for i in 0..per_thread {
+            let e = list.get(&(i % 3).to_be_bytes(), i).unwrap();
+            assert_eq!((e.seq, e.value), (i, &i.to_le_bytes()[..]));
+        }
+    }
+
+    #[test]
+    fn a_filled_value_is_linked_or_discarded() {
+        // Repeat until a filled value lost its race (so `discard` ran); bounded.
+        for round in 0..small(200, 20) as u64 {
+            fill_or_discard_round(round, 3, small(500, 30) as u64);
+            if DISCARDED.load(Ordering::Relaxed) > 0 {
+                return;
+            }
+        }
+        panic!("no filled value was ever discarded");
     }
 
     #[test]

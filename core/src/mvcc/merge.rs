@@ -29,12 +29,12 @@ use alloc::boxed::Box;
 
 use crate::disk::{TableCursor, TableSink, TableSource};
 use crate::memtable::run::{Run, RunBuilder, RUN_KEY_INDEX_BYTES, RUN_SLOT_BYTES};
-use crate::memtable::{decode_entry, skiplist, Memtable, ValueKind, VersionRef};
+use crate::memtable::{Cursor, Memtable, ValueKind, VersionRef};
 use crate::Result;
 
 /// A cursor over one source.
 pub(crate) enum SourceCursor<'a> {
-    Mem(skiplist::Iter<'a>),
+    Mem(Cursor<'a>),
     Run {
         run: &'a Run,
         pos: usize,
@@ -76,7 +76,7 @@ impl<'a> SourceCursor<'a> {
     /// cursor moves).
     fn current(&self) -> Option<VersionRef<'_>> {
         match self {
-            SourceCursor::Mem(it) => it.entry().map(decode_entry),
+            SourceCursor::Mem(it) => it.version(),
             SourceCursor::Run { run, pos } => run.version(*pos),
             SourceCursor::Table(t) => t.current(),
         }
@@ -87,7 +87,7 @@ impl<'a> SourceCursor<'a> {
     /// and runs.
     fn current_in_memory(&self) -> Option<VersionRef<'a>> {
         match self {
-            SourceCursor::Mem(it) => it.entry().map(decode_entry),
+            SourceCursor::Mem(it) => it.version(),
             SourceCursor::Run { run, pos } => run.version(*pos),
             SourceCursor::Table(_) => panic!("merge inputs are memtables and runs"),
         }
