@@ -673,6 +673,10 @@ pub fn unix_now() -> u64 {
 #[derive(Debug)]
 struct Maintenance {
     pending: Mutex<bool>,
+    /// A copy of `pending` that writers read without the lock: while a wake-up is pending,
+    /// the writes that follow (every write to a shard with a frozen memtable calls
+    /// [`Maintenance::wake`]) return at once instead of queueing on the mutex.
+    pending_hint: AtomicBool,
     cond: Condvar,
     stop: AtomicBool,
 }
@@ -682,6 +686,7 @@ impl Maintenance {
     fn spawn(shards: Arc<[Engine]>) -> Arc<Maintenance> {
         let maintenance = Arc::new(Maintenance {
             pending: Mutex::new(false),
+            pending_hint: AtomicBool::new(false),
             cond: Condvar::new(),
             stop: AtomicBool::new(false),
         });
@@ -698,9 +703,13 @@ impl Maintenance {
     }
 
     fn wake(&self) {
+        if self.pending_hint.load(Ordering::Acquire) {
+            return;
+        }
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if !*pending {
             *pending = true;
+            self.pending_hint.store(true, Ordering::Release);
             self.cond.notify_one();
         }
     }
@@ -716,6 +725,9 @@ impl Maintenance {
                         .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
                 }
                 *pending = false;
+                // Cleared before the merges below: a write that freezes a memtable during them
+                // wakes the thread again.
+                self.pending_hint.store(false, Ordering::Release);
             }
             if self.stop.load(Ordering::Relaxed) {
                 return;
