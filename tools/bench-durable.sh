@@ -11,13 +11,13 @@ BASE="${1:-${TMPDIR:-/tmp}}"
 DURATION="${DURATION:-5}"
 DURABILITY="${DURABILITY:-sync}"
 python3 tools/fsync-probe.py "$BASE" 3
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. tools/common.sh
 for writers in 1 8 64; do
     dir=$(mktemp -d "$BASE/ppdb-durable-XXXXXX")
     port=$(free_port)
     "$PPDB" server -p "$port" -t "${SERVER_THREADS:-2}" -m 1024 --data-dir "$dir" --durability "$DURABILITY" 2>/dev/null &
     pid=$!
-    sleep 0.5
+    wait_port "$port"
     "$PPDB" bench --port "$port" -c "$writers" -t 2 --ratio 0:1 --keys 100000 --value-size 100 \
         --no-fill --duration "$DURATION" --seed 1 --json |
         python3 -c '

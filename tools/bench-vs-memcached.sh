@@ -26,20 +26,11 @@ REPEAT="${REPEAT:-3}"
 RESULTS="$(mktemp)"
 trap 'rm -f "$RESULTS"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "server on port $1 did not start" >&2
-    return 1
-}
+. tools/common.sh
 
 start_server() { # kind port
     case "$1" in
-        memcached) memcached $( [ "$(id -u)" = 0 ] && echo -u root )  -U 0 -l 127.0.0.1 -p "$2" -t "$THREADS" -m "$MEMORY_MB" -c 4096 & ;;
+        memcached) memcached $(root_flag) -U 0 -l 127.0.0.1 -p "$2" -t "$THREADS" -m "$MEMORY_MB" -c 4096 & ;;
         ppdb) "$PPDB" server -l 127.0.0.1 -p "$2" -t "$THREADS" -m "$MEMORY_MB" -c 4096 2>/dev/null & ;;
     esac
     SERVER_PID=$!

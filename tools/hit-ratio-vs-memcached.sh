@@ -15,8 +15,7 @@ VALUE="${VALUE:-100}"
 ZIPF="${ZIPF:-0.99}"
 REQUESTS="${REQUESTS:-2000000}"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-root_flag() { [ "$(id -u)" = 0 ] && echo -u root || true; }
+. tools/common.sh
 
 for kind in memcached ppdb; do
     port=$(free_port)
@@ -25,7 +24,7 @@ for kind in memcached ppdb; do
         ppdb) "$PPDB" server -l 127.0.0.1 -p "$port" -t 2 -m "$MEMORY_MB" 2>/dev/null & ;;
     esac
     pid=$!
-    sleep 0.5
+    wait_port "$port"
     json=$("$PPDB" bench --port "$port" -c 50 -t 2 --pipeline 16 --ratio 90:10 --keys "$KEYS" \
         --key-size 32 --value-size "$VALUE" --distribution "zipf:$ZIPF" --requests "$REQUESTS" \
         --seed 11 --json) || true  # a server refusing some sets exits non-zero

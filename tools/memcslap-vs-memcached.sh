@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 PPDB="${PPDB:-target/release/ppdb}"
 CONCURRENCY="${CONCURRENCY:-50}"
 EXECUTE="${EXECUTE:-10000}"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-root_flag() { [ "$(id -u)" = 0 ] && echo -u root || true; }
+. tools/common.sh
 for kind in memcached ppdb; do
     port=$(free_port)
     case "$kind" in
@@ -17,7 +16,7 @@ for kind in memcached ppdb; do
         ppdb) "$PPDB" server -l 127.0.0.1 -p "$port" -t 2 -m 1024 -c 4096 2>/dev/null & ;;
     esac
     pid=$!
-    sleep 0.5
+    wait_port "$port"
     for test in set get; do
         secs=$(memcslap --servers="127.0.0.1:$port" --concurrency="$CONCURRENCY" \
             --execute-number="$EXECUTE" --test="$test" --tcp-nodelay 2>&1 |
