@@ -7,7 +7,7 @@ use ppdb_platform_std::StdPlatform;
 
 use crate::guard::{bytes, guard, guard_void, handle, optional_out, out};
 use crate::options::Options;
-use crate::status::{Failure, Status, PPDB_NOT_FOUND, PPDB_OK};
+use crate::status::{Failure, Status, PPDB_OK};
 use crate::value::Value;
 
 /// The engine as the C API holds it: shared by the database handle and every snapshot,
@@ -113,13 +113,7 @@ pub unsafe extern "C" fn ppdb_get(
         out_value.write(Value::EMPTY);
         // SAFETY: the caller guarantees a live handle and `key_len` readable bytes.
         let (db, key) = unsafe { (handle(db, "db")?, bytes(key, key_len, "key")?) };
-        match db.db.get(key)? {
-            Some(item) => {
-                out_value.write(Value::from_item(item));
-                Ok(PPDB_OK)
-            }
-            None => Ok(PPDB_NOT_FOUND),
-        }
+        Ok(Value::found(&out_value, db.db.get(key)?))
     })
 }
 

@@ -7,7 +7,7 @@ use ppdb_core::Snapshot;
 
 use crate::db::{Database, SharedDb};
 use crate::guard::{bytes, guard, guard_void, handle, out};
-use crate::status::{Status, PPDB_NOT_FOUND, PPDB_OK};
+use crate::status::{Status, PPDB_OK};
 use crate::value::Value;
 
 /// A snapshot together with the database it reads, so that it can outlive the `ppdb_db`
@@ -119,13 +119,10 @@ pub unsafe extern "C" fn ppdb_snapshot_get(
         let (snapshot, key) =
             unsafe { (handle(snapshot, "snapshot")?, bytes(key, key_len, "key")?) };
         let state = &snapshot.state;
-        match state.db.get_at(state.snapshot(), key)? {
-            Some(item) => {
-                out_value.write(Value::from_item(item));
-                Ok(PPDB_OK)
-            }
-            None => Ok(PPDB_NOT_FOUND),
-        }
+        Ok(Value::found(
+            &out_value,
+            state.db.get_at(state.snapshot(), key)?,
+        ))
     })
 }
 

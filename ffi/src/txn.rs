@@ -5,7 +5,7 @@ use ppdb_core::{Isolation, PutOptions, Transaction};
 
 use crate::db::{Database, SharedDb};
 use crate::guard::{bytes, guard, guard_void, handle, handle_mut, optional_out, out};
-use crate::status::{Failure, Status, PPDB_NOT_FOUND, PPDB_OK};
+use crate::status::{Failure, Status, PPDB_OK};
 use crate::value::Value;
 
 /// Snapshot isolation: a transaction conflicts if a key it writes changed since it began.
@@ -84,13 +84,7 @@ pub unsafe extern "C" fn ppdb_txn_get(
         out_value.write(Value::EMPTY);
         // SAFETY: the caller guarantees an exclusive live handle and readable key bytes.
         let (txn, key) = unsafe { (handle_mut(txn, "txn")?, bytes(key, key_len, "key")?) };
-        match txn.txn.get(key)? {
-            Some(item) => {
-                out_value.write(Value::from_item(item));
-                Ok(PPDB_OK)
-            }
-            None => Ok(PPDB_NOT_FOUND),
-        }
+        Ok(Value::found(&out_value, txn.txn.get(key)?))
     })
 }
 

@@ -5,7 +5,8 @@ use std::ptr;
 
 use ppdb_core::Item;
 
-use crate::guard::guard_void;
+use crate::guard::{guard_void, Out};
+use crate::status::{Status, PPDB_NOT_FOUND, PPDB_OK};
 
 /// A value read by a `get`: its bytes and metadata. The bytes are owned by the caller: release
 /// them with `ppdb_value_free` (exactly once; `data` and `len` must not be changed before).
@@ -34,6 +35,18 @@ impl Value {
         expire_at: 0,
         version: 0,
     };
+
+    /// Reports a point read through its out-parameter: `PPDB_OK` with the item handed over to
+    /// C, or `PPDB_NOT_FOUND` leaving `out` as it is (the callers cleared it first).
+    pub(crate) fn found(out: &Out<Value>, item: Option<Item>) -> Status {
+        match item {
+            Some(item) => {
+                out.write(Value::from_item(item));
+                PPDB_OK
+            }
+            None => PPDB_NOT_FOUND,
+        }
+    }
 
     /// Hands `item`'s bytes over to C.
     pub(crate) fn from_item(item: Item) -> Value {
