@@ -302,12 +302,8 @@ impl<P: Platform> Wal<P> {
             if st.stalled && seq <= st.seq_written {
                 // A full disk failed a later write: make what was written durable without
                 // writing the refused records again. A crash leaves them as a torn tail.
-                let file = st.writer.file().clone();
-                st.syncing = true;
-                drop(st);
-                let outcome = file.sync_data();
-                st = self.lock();
-                st.syncing = false;
+                let outcome;
+                (st, outcome) = self.sync_unlocked(st);
                 match outcome {
                     Ok(()) => self.mark_durable(&mut st, seq),
                     Err(_) => self.poisoned.store(true, Ordering::Release),
@@ -329,12 +325,8 @@ impl<P: Platform> Wal<P> {
                 }
             };
             st.seq_written = target;
-            let file = st.writer.file().clone();
-            st.syncing = true;
-            drop(st);
-            let outcome = file.sync_data();
-            st = self.lock();
-            st.syncing = false;
+            let outcome;
+            (st, outcome) = self.sync_unlocked(st);
             match outcome {
                 Ok(()) => {
                     st.writer.sync_done(offset, Ok(()));
@@ -347,6 +339,25 @@ impl<P: Platform> Wal<P> {
             }
             self.cond.notify_all();
         }
+    }
+
+    /// Syncs the log file with the lock released (other writers keep appending meanwhile),
+    /// with `syncing` set for the duration so that no second sync starts; returns the lock
+    /// taken again and the sync's outcome.
+    fn sync_unlocked<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, LogState<FileOf<P>>>,
+    ) -> (
+        MutexGuard<'a, LogState<FileOf<P>>>,
+        ppdb_platform::Result<()>,
+    ) {
+        let file = st.writer.file().clone();
+        st.syncing = true;
+        drop(st);
+        let outcome = file.sync_data();
+        let mut st = self.lock();
+        st.syncing = false;
+        (st, outcome)
     }
 
     fn mark_durable(&self, st: &mut LogState<FileOf<P>>, target: u64) {
