@@ -207,7 +207,12 @@ fn encode_header_at(kind: ValueKind, options: &PutOptions, place: u8) -> [u8; HE
     h
 }
 
-/// The blob of a memtable entry whose header says `PLACE_BLOB`.
+/// Whether a memtable entry's value lies in a blob (its header says `PLACE_BLOB`).
+fn holds_blob(raw: &[u8]) -> bool {
+    raw.len() == BLOB_ENTRY_BYTES && raw[HEADER_BYTES - 1] == PLACE_BLOB
+}
+
+/// The blob of a memtable entry that [`holds_blob`].
 ///
 /// # Safety
 /// `raw` is the skiplist value of a version that [`Memtable::add`] wrote with a blob (so a
@@ -217,10 +222,25 @@ fn encode_header_at(kind: ValueKind, options: &PutOptions, place: u8) -> [u8; HE
     reason = "memtable entries may hold a Blob written as that type"
 )]
 unsafe fn entry_blob(raw: &[u8]) -> &Blob {
-    debug_assert!(raw.len() == BLOB_ENTRY_BYTES && raw[HEADER_BYTES - 1] == PLACE_BLOB);
+    debug_assert!(holds_blob(raw));
     // SAFETY: per the contract, `Memtable::add` wrote a `Blob` at this aligned offset (the
     // skiplist aligns values to VALUE_ALIGN); it is dropped only when the memtable is.
     unsafe { &*raw.as_ptr().add(BLOB_AT).cast::<Blob>() }
+}
+
+/// Takes the blob out of an entry that [`holds_blob`], to release it.
+///
+/// # Safety
+/// As for [`entry_blob`]; besides, the blob is taken at most once, and the entry is never read
+/// again afterwards.
+#[expect(
+    unsafe_code,
+    reason = "memtable entries may hold a Blob written as that type"
+)]
+unsafe fn take_blob(raw: &[u8]) -> Blob {
+    debug_assert!(holds_blob(raw));
+    // SAFETY: per the contract; reading moves the `Blob` out, and nothing reads it again.
+    unsafe { raw.as_ptr().add(BLOB_AT).cast::<Blob>().read() }
 }
 
 /// Decodes a memtable's skiplist entry (header + value) into a version.
@@ -237,7 +257,7 @@ unsafe fn decode_entry(e: skiplist::Entry<'_>) -> VersionRef<'_> {
         raw.len() >= HEADER_BYTES,
         "memtable entry shorter than its header"
     );
-    let blob = if raw[HEADER_BYTES - 1] == PLACE_BLOB {
+    let blob = if holds_blob(raw) {
         // SAFETY: forwarded contract: the memtable wrote this entry with a blob.
         Some(unsafe { entry_blob(raw) })
     } else {
@@ -340,9 +360,9 @@ impl Memtable {
             unsafe { dst.as_mut_ptr().add(BLOB_AT).cast::<Blob>().write(blob) };
         };
         let discard = |filled: &[u8]| {
-            // SAFETY: `filled` is a value `fill` wrote and the list will never read: its blob
-            // is read out once, as the `Blob` written there, and released.
-            drop(unsafe { filled.as_ptr().add(BLOB_AT).cast::<Blob>().read() });
+            // SAFETY: `filled` is a value `fill` wrote (with its blob) and the list will never
+            // read; this is the only place that takes its blob.
+            drop(unsafe { take_blob(filled) });
         };
         self.list
             .insert_with(key, seq, BLOB_ENTRY_BYTES, fill, discard)?;
@@ -394,10 +414,10 @@ impl Drop for Memtable {
         let mut it = self.list.iter();
         it.seek_to_first();
         while let Some(e) = it.entry() {
-            if e.value.len() == BLOB_ENTRY_BYTES && e.value[HEADER_BYTES - 1] == PLACE_BLOB {
-                // SAFETY: `add` wrote a `Blob` at BLOB_AT of this entry; it is read out (and
-                // dropped) exactly once, here, and the entry is never read again.
-                drop(unsafe { e.value.as_ptr().add(BLOB_AT).cast::<Blob>().read() });
+            if holds_blob(e.value) {
+                // SAFETY: `add` wrote this entry with its blob; it is taken exactly once, here,
+                // and the entry is never read again.
+                drop(unsafe { take_blob(e.value) });
             }
             it.next();
         }
