@@ -349,9 +349,7 @@ impl Memtable {
         let header = encode_header_at(kind, options, PLACE_BLOB);
         let blob = Blob::from(value);
         let fill = move |dst: &mut [MaybeUninit<u8>]| {
-            for (d, &b) in dst[..HEADER_BYTES].iter_mut().zip(header.iter()) {
-                d.write(b);
-            }
+            skiplist::copy_into(&mut dst[..HEADER_BYTES], &header);
             for d in &mut dst[HEADER_BYTES..BLOB_AT] {
                 d.write(0);
             }

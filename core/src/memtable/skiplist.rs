@@ -490,9 +490,7 @@ impl SkipList {
         let fill = |dst: &mut [MaybeUninit<u8>]| {
             let mut at = 0;
             for part in value_parts {
-                for (d, &b) in dst[at..at + part.len()].iter_mut().zip(part.iter()) {
-                    d.write(b);
-                }
+                copy_into(&mut dst[at..at + part.len()], part);
                 at += part.len();
             }
         };
@@ -923,6 +921,18 @@ fn alloc_version(
         fill(core::slice::from_raw_parts_mut(value, value_len));
     }
     at
+}
+
+/// Copies `src` into `dst`, of the same length, with one `memcpy` (for the fillers given to
+/// [`SkipList::insert_with`]).
+///
+/// # Panics
+/// When the lengths differ.
+pub(crate) fn copy_into(dst: &mut [MaybeUninit<u8>], src: &[u8]) {
+    assert_eq!(dst.len(), src.len(), "copy_into needs equal lengths");
+    // SAFETY: both ranges are `src.len()` bytes long (checked), `dst` is writable and cannot
+    // overlap `src` (it is borrowed mutably); `MaybeUninit<u8>` has the layout of `u8`.
+    unsafe { ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len()) }
 }
 
 /// The value bytes of a written version.
@@ -1608,9 +1618,7 @@ mod tests {
                         let value = i.to_le_bytes();
                         let fill = |dst: &mut [MaybeUninit<u8>]| {
                             filled.fetch_add(1, Ordering::Relaxed);
-                            for (d, &b) in dst.iter_mut().zip(value.iter()) {
-                                d.write(b);
-                            }
+                            copy_into(dst, &value);
                         };
                         let discard = |bytes: &[u8]| {
                             assert_eq!(bytes, value, "discard gets the filled bytes");
