@@ -672,11 +672,13 @@ pub fn unix_now() -> u64 {
 /// The maintenance thread's wake-up call.
 #[derive(Debug)]
 struct Maintenance {
-    pending: Mutex<bool>,
-    /// A copy of `pending` that writers read without the lock: while a wake-up is pending,
-    /// the writes that follow (every write to a shard with a frozen memtable calls
-    /// [`Maintenance::wake`]) return at once instead of queueing on the mutex.
-    pending_hint: AtomicBool,
+    /// A wake-up is pending. Set without the lock, so that while one is pending the writes
+    /// that follow (every write to a shard with a frozen memtable calls [`Maintenance::wake`])
+    /// return at once instead of queueing on the mutex.
+    pending: AtomicBool,
+    /// Taken around the notification and the thread's check before it sleeps, so that no
+    /// wake-up falls between the two.
+    lock: Mutex<()>,
     cond: Condvar,
     stop: AtomicBool,
 }
@@ -685,8 +687,8 @@ impl Maintenance {
     /// Starts the thread that merges the frozen memtables of `shards`.
     fn spawn(shards: Arc<[Engine]>) -> Arc<Maintenance> {
         let maintenance = Arc::new(Maintenance {
-            pending: Mutex::new(false),
-            pending_hint: AtomicBool::new(false),
+            pending: AtomicBool::new(false),
+            lock: Mutex::new(()),
             cond: Condvar::new(),
             stop: AtomicBool::new(false),
         });
@@ -703,31 +705,26 @@ impl Maintenance {
     }
 
     fn wake(&self) {
-        if self.pending_hint.load(Ordering::Acquire) {
+        if self.pending.load(Ordering::Acquire) || self.pending.swap(true, Ordering::AcqRel) {
             return;
         }
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if !*pending {
-            *pending = true;
-            self.pending_hint.store(true, Ordering::Release);
-            self.cond.notify_one();
-        }
+        let _lock = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.cond.notify_one();
     }
 
     fn run(&self, shards: &[Engine]) {
         loop {
             {
-                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-                while !*pending && !self.stop.load(Ordering::Relaxed) {
-                    pending = self
+                let mut lock = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+                while !self.pending.load(Ordering::Acquire) && !self.stop.load(Ordering::Relaxed) {
+                    lock = self
                         .cond
-                        .wait_timeout(pending, Duration::from_millis(200))
+                        .wait_timeout(lock, Duration::from_millis(200))
                         .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
                 }
-                *pending = false;
                 // Cleared before the merges below: a write that freezes a memtable during them
                 // wakes the thread again.
-                self.pending_hint.store(false, Ordering::Release);
+                self.pending.store(false, Ordering::Release);
             }
             if self.stop.load(Ordering::Relaxed) {
                 return;
