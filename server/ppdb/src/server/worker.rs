@@ -5,6 +5,14 @@
 //! drives the connection on every event (see [`Connection::drive`]). Connections that yielded
 //! are driven again right after the current batch of events, before the worker sleeps.
 //!
+//! Workers take turns with the other threads on their cores: a worker that has run for a
+//! [`TURN`] (200 µs) without resting (its polls kept finding work, so it never slept) yields its
+//! core after the current round. Without that, when there are more busy threads than cores (two
+//! workers on one core, or workers beside the clients of a benchmark on the same machine), a
+//! worker whose connections always have work runs for its whole time slice, several
+//! milliseconds, while the connections of a worker waiting for that core wait as long: PPDB's
+//! p99 was 2-4x its p90 until workers yielded (docs/performance.md, "Workers take turns").
+//!
 //! Once a second ([`SWEEP_INTERVAL`]) the worker closes connections idle longer than
 //! `--idle-timeout` and gives back the memory of buffers that grew for a large request.
 //!
@@ -37,6 +45,36 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const EVENTS_MAX: usize = 1024;
 /// The token of the worker's waker; connections use their slot index.
 const WAKER: Token = Token(usize::MAX);
+
+/// How long a worker runs without resting before it offers its core to other threads.
+pub(crate) const TURN: Duration = Duration::from_micros(200);
+/// A poll that lasted at least this long rested: the worker slept, or another thread ran.
+const REST_MIN: Duration = Duration::from_micros(20);
+
+/// How long the worker has been running without a rest, so that it yields its core after a
+/// [`TURN`] of continuous work (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+struct Turn {
+    busy_since: Instant,
+}
+
+impl Turn {
+    fn new(now: Instant) -> Turn {
+        Turn { busy_since: now }
+    }
+
+    /// Records a poll that started at `started` and returned at `now`: a long one was a rest.
+    fn polled(&mut self, started: Instant, now: Instant) {
+        if now.saturating_duration_since(started) >= REST_MIN {
+            self.busy_since = now;
+        }
+    }
+
+    /// Whether the worker has run a whole turn without resting.
+    fn is_over(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.busy_since) >= TURN
+    }
+}
 
 /// A socket the acceptor accepted, on its way to a worker.
 #[derive(Debug)]
@@ -220,9 +258,11 @@ impl Worker {
         let mut events = Events::with_capacity(EVENTS_MAX);
         let mut again = Vec::new();
         let mut next_sweep = Instant::now() + SWEEP_INTERVAL;
+        let mut turn = Turn::new(Instant::now());
         loop {
+            let poll_started = Instant::now();
             let timeout = if self.yielded.is_empty() {
-                next_sweep.saturating_duration_since(Instant::now())
+                next_sweep.saturating_duration_since(poll_started)
             } else {
                 Duration::ZERO
             };
@@ -234,6 +274,7 @@ impl Worker {
                 }
             }
             let now = Instant::now();
+            turn.polled(poll_started, now);
             let now_unix = unix_now();
             std::mem::swap(&mut again, &mut self.yielded);
             for event in events.iter() {
@@ -256,6 +297,10 @@ impl Worker {
             if now >= next_sweep {
                 self.sweep(now);
                 next_sweep = now + SWEEP_INTERVAL;
+            }
+            if !events.is_empty() && turn.is_over(Instant::now()) {
+                thread::yield_now();
+                turn = Turn::new(Instant::now());
             }
             if let Some(since) = self.draining_since {
                 if self.slots.len == 0 {
@@ -420,6 +465,22 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_turn_ends_after_continuous_work_and_restarts_after_a_rest() {
+        let t0 = Instant::now();
+        let mut turn = Turn::new(t0);
+        assert!(!turn.is_over(t0));
+        // Polls that return at once are no rest: the work adds up to a turn.
+        turn.polled(t0 + TURN / 2, t0 + TURN / 2 + REST_MIN / 2);
+        assert!(!turn.is_over(t0 + TURN / 2 + REST_MIN / 2));
+        assert!(turn.is_over(t0 + TURN));
+        // A poll that slept starts a new turn.
+        let woke = t0 + TURN + REST_MIN * 2;
+        turn.polled(t0 + TURN, woke);
+        assert!(!turn.is_over(woke + TURN / 2));
+        assert!(turn.is_over(woke + TURN));
+    }
 
     #[test]
     fn slots_reuse_freed_indices() {
