@@ -1,5 +1,8 @@
 //! Engine throughput: `put`, `get`, write batches and serializable transactions on one
 //! `Engine` (in memory, rotation and merges included), single-threaded and with two threads.
+//! `engine_put/put_4KiB_overwrite_merged` reproduces the server's set-heavy 4 KiB workload on
+//! 16 engines (the server's shards), merges included: the measure of the merge path for large
+//! values (`docs/performance.md`, "The 4 KiB set-heavy rows").
 //!
 //! Run: `cargo bench -p ppdb-benches --bench engine`
 
@@ -14,6 +17,9 @@ use rand::{Rng, SeedableRng};
 
 const KEYS: u64 = 100_000;
 const VALUE: [u8; 100] = [0x5a; 100];
+/// Keys of 4 KiB values, over [`SHARDS`] engines, as in the server's benchmark.
+const LARGE_KEYS: u64 = 100_000;
+const SHARDS: usize = 16;
 
 fn key(i: u64) -> [u8; 16] {
     let mut k = [0u8; 16];
@@ -42,6 +48,32 @@ fn put(c: &mut Criterion) {
             let mut batch = WriteBatch::new();
             batch.put(&key(rng.gen_range(0..KEYS)), &VALUE);
             black_box(engine.write(&batch, 0).expect("write"))
+        })
+    });
+    // The shards of `ppdb server -m 1024` under `10:90 / 4096 B`: 16 engines with 4 MiB
+    // memtables and a 64 MiB limit each, 400 MB of live data rewritten at random (as much as
+    // the server's benchmark, so that caches and TLBs miss as they do there). Merges run
+    // inline, so the time per put includes its share of the merges and of dropping the runs
+    // they replace.
+    let shards: Vec<Engine> = (0..SHARDS)
+        .map(|_| {
+            Engine::new(Config {
+                memtable_bytes_max: 4 << 20,
+                arena_block_bytes: 256 << 10,
+                memory_bytes_max: 64 << 20,
+                ..Config::default()
+            })
+            .expect("config")
+        })
+        .collect();
+    let large = vec![0xa5u8; 4096];
+    g.bench_function("put_4KiB_overwrite_merged", |b| {
+        b.iter(|| {
+            let i = rng.gen_range(0..LARGE_KEYS);
+            let mut batch = WriteBatch::new();
+            batch.put(&key(i), &large);
+            let shard = &shards[(i % SHARDS as u64) as usize];
+            black_box(shard.write(&batch, 0).expect("write"))
         })
     });
     g.throughput(Throughput::Elements(100));
