@@ -78,6 +78,7 @@ pub mod retrieval;
 pub mod stats;
 pub mod storage;
 pub mod touch;
+pub mod transcript;
 
 pub use error::{Error, Result};
 pub use expiry::{expiry_to_deadline, flush_all_deadline, Expiry};

@@ -5,8 +5,9 @@ mod common;
 
 use common::feed::parse_whole;
 use common::model::Model;
-use common::transcript::{self, check_reply};
+use common::transcript;
 use common::{limits, serve};
+use ppdb_memcache::transcript::check_reply;
 
 #[test]
 fn transcripts_parse_and_reply_as_written() {
