@@ -163,6 +163,18 @@ fn general(cx: &Cx<'_>, out: &mut Vec<u8>) {
     stat(out, "total_items", items.total_items);
     stat(out, "expired_unfetched", items.expired_unfetched);
     stat(out, "evictions", items.evictions);
+    // Not in memcached: connections closed for a line over the limit, and clients that stopped
+    // reading until their pending replies reached the output limit (docs/server.md).
+    stat(
+        out,
+        "lines_too_long",
+        global.lines_too_long.load(Ordering::Relaxed),
+    );
+    stat(
+        out,
+        "output_stalls",
+        global.output_stalls.load(Ordering::Relaxed),
+    );
     if cx.store().is_durable() {
         // Disk mode (not in memcached): the write-ahead log's state.
         let store = cx.store().stats();
@@ -318,6 +330,8 @@ fn reset(cx: &Cx<'_>, out: &mut Vec<u8>) {
     let global = &cx.shared.global;
     global.total_connections.store(0, Ordering::Relaxed);
     global.rejected_connections.store(0, Ordering::Relaxed);
+    global.lines_too_long.store(0, Ordering::Relaxed);
+    global.output_stalls.store(0, Ordering::Relaxed);
     let store = cx.store().stats();
     cx.state().set_reset_base(ResetBase {
         total_items: store.total_items + cx.state().items_linked(),

@@ -123,6 +123,14 @@ fn a_line_too_long_is_counted_and_closes_after_earlier_replies() {
     running.wait_until("the line is counted", |s| {
         s.global.lines_too_long.load(Ordering::Relaxed) == 1
     });
+    let mut stats = running.connect();
+    stats.write_all(b"stats\r\n").expect("write");
+    let reply = read_until(&mut stats, b"END\r\n");
+    let reply = String::from_utf8(reply).expect("stats are text");
+    assert!(
+        reply.contains("STAT lines_too_long 1\r\n") && reply.contains("STAT output_stalls 0\r\n"),
+        "{reply}"
+    );
     running.stop();
 }
 
