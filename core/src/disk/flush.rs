@@ -286,6 +286,10 @@ impl<P: Platform> Storage for Disk<P> {
         outcome
     }
 
+    fn is_poisoned(&self) -> bool {
+        self.wal.is_poisoned()
+    }
+
     fn stats(&self) -> DiskStats {
         let (wal_syncs, wal_records, wal_bytes, wal_write_errors, seq_durable) =
             self.wal.counters();

@@ -210,6 +210,8 @@ pub(crate) trait Storage: Send + Sync {
     ) -> crate::Result<Option<Arc<dyn TableSource>>>;
     /// Counters and flags.
     fn stats(&self) -> DiskStats;
+    /// Whether a sync failed: every later write is refused (see `DiskStats::poisoned`).
+    fn is_poisoned(&self) -> bool;
 }
 
 /// What a flush covers.

@@ -519,6 +519,12 @@ impl Engine {
         self.storage.is_some()
     }
 
+    /// Disk mode: whether a sync failed, so that what reached the disk is unknown and every
+    /// later write is refused until the directory is opened again (`DiskStats::poisoned`).
+    pub fn is_poisoned(&self) -> bool {
+        self.storage.as_ref().is_some_and(|s| s.is_poisoned())
+    }
+
     /// Disk mode: syncs the WAL now (everything committed so far becomes durable). With
     /// `Durability::Periodic` the runtime calls this from a timer; with `Sync` it is never
     /// needed. A no-op in memory mode.

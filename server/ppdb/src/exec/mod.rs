@@ -128,6 +128,16 @@ impl Executor {
             conn: ctx,
             now: now_unix,
         };
+        if touches_data(&request)
+            && self.shared.store.caller_syncs()
+            && self.shared.store.is_poisoned()
+        {
+            // `--durability sync` after a failed sync: the memory may hold writes that were
+            // never acknowledged and may be lost, so neither reads nor writes are served
+            // (docs/server.md, "Disk mode").
+            Response::ServerError(POISONED).write_to(out);
+            return Action::Continue;
+        }
         match request {
             Request::Storage(s) => storage::storage(&cx, &s, out),
             Request::TooLarge(t) => storage::too_large(&cx, &t, out),
@@ -148,6 +158,25 @@ impl Executor {
         }
         Action::Continue
     }
+}
+
+/// The reply to every command that reads or writes items once a sync failed under
+/// `--durability sync`.
+pub(crate) const POISONED: &[u8] =
+    b"an earlier sync failed: the durable state is unknown, reads and writes refused";
+
+/// Whether a request reads or writes items (as opposed to `stats`, `version` and the like).
+fn touches_data(request: &Request<'_>) -> bool {
+    !matches!(
+        request,
+        Request::Version
+            | Request::Verbosity(_)
+            | Request::Quit
+            | Request::Shutdown(_)
+            | Request::Stats(_)
+            | Request::MetaNoop
+            | Request::Rejected(_)
+    )
 }
 
 /// Appends the reply memcached gives when a write failed in the engine.

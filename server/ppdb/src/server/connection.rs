@@ -363,6 +363,13 @@ impl Connection {
             }
             match self.parser.parse(input) {
                 Ok(Parsed::Complete { request, consumed }) => {
+                    // Once a sync failed under `--durability sync`, requests are answered
+                    // without touching the store's items (`Executor::execute`): their replies
+                    // need no sync and go at once, unless earlier replies are still held. The
+                    // flag never clears, so a request that finds it set cannot have written.
+                    let needs_no_sync = env.hold_replies
+                        && self.released == self.output.len()
+                        && env.shared.store.is_poisoned();
                     let action = env.executor.execute(
                         &mut self.ctx,
                         request,
@@ -370,6 +377,9 @@ impl Connection {
                         &mut self.output,
                     );
                     self.input.consume(consumed);
+                    if needs_no_sync {
+                        self.release();
+                    }
                     progressed = true;
                     match action {
                         Action::Continue => {}

@@ -294,6 +294,12 @@ impl Store {
         self.shards.iter().any(Engine::is_durable)
     }
 
+    /// Disk mode: whether a sync of the write-ahead log failed (writes are refused until the
+    /// server restarts).
+    pub fn is_poisoned(&self) -> bool {
+        self.shards.iter().any(Engine::is_poisoned)
+    }
+
     /// Whether writes are durable only once [`Store::sync_wal`] returns (`--durability sync`:
     /// the server acknowledges them after it).
     pub fn caller_syncs(&self) -> bool {
