@@ -58,6 +58,8 @@
 #![no_std]
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod arithmetic;
 pub mod base64;

@@ -12,7 +12,8 @@
 //!
 //! Blank lines separate exchanges; `#` starts a comment. Text after a marker takes the escapes
 //! `\r \n \t \0 \\ \xNN` and `\{N*text}` (text repeated N times). This is test support: a
-//! malformed transcript panics, naming the file and line.
+//! malformed transcript panics, naming the file and line. With the `std` feature,
+//! [`read_dir`] reads every transcript file of a directory.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -52,6 +53,38 @@ impl Exchange {
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
+}
+
+/// A transcript file and its exchanges.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    /// The file's path.
+    pub path: std::path::PathBuf,
+    /// Its exchanges.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// Every transcript file (`*.txt`) in `dir`, sorted by name; panics if there is none.
+#[cfg(feature = "std")]
+pub fn read_dir(dir: &std::path::Path) -> Vec<Transcript> {
+    use std::fs;
+    let mut paths: Vec<std::path::PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no transcripts in {}", dir.display());
+    paths
+        .into_iter()
+        .map(|path| {
+            let text =
+                fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let exchanges = parse(&text, &path.display().to_string());
+            Transcript { path, exchanges }
+        })
+        .collect()
 }
 
 /// Reads a transcript's text; `origin` (its path) prefixes the line numbers of panics.

@@ -25,7 +25,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Server;
-use transcript::{check_reply, Exchange, Transcript};
+use ppdb_memcache::transcript::{check_reply, Exchange, Transcript};
 
 /// How long a reply may take to arrive in full.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use ppdb_memcache::{Limits, Parsed, Parser};
 
-use super::transcript::{self, check_reply};
+use super::transcript;
 use super::*;
 use crate::shared::{Settings, WorkerCounters};
 use crate::store::StoreConfig;
+use ppdb_memcache::transcript::check_reply;
 
 /// The clock a fresh test server starts at.
 const START: u64 = 1_700_000_000;

@@ -3,36 +3,13 @@
 //! `@sleep N` waits N seconds before an exchange: the in-process runner advances its clock, the
 //! TCP runner (`tests/server_transcripts.rs`, which includes this file) really sleeps.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-pub(crate) use ppdb_memcache::transcript::{check_reply, Exchange};
-
-/// A transcript file.
-#[derive(Debug, Clone)]
-pub(crate) struct Transcript {
-    /// The file's path.
-    pub(crate) path: PathBuf,
-    /// Its exchanges.
-    pub(crate) exchanges: Vec<Exchange>,
-}
+use ppdb_memcache::transcript::Transcript;
 
 /// Every transcript of the executor, sorted by name.
 pub(crate) fn all() -> Vec<Transcript> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/exec/transcripts");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("transcript directory")
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no transcripts in {}", dir.display());
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).expect("transcript file");
-            let exchanges = ppdb_memcache::transcript::parse(&text, &path.display().to_string());
-            Transcript { path, exchanges }
-        })
-        .collect()
+    ppdb_memcache::transcript::read_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/exec/transcripts"),
+    )
 }
