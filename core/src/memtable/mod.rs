@@ -289,6 +289,10 @@ pub struct Memtable {
     blobs: AtomicUsize,
     /// The bytes of those blobs (see [`BLOB_OVERHEAD_BYTES`]).
     blob_bytes: AtomicUsize,
+    /// The versions (by ordinal, in iteration order, ascending) whose blobs a merge carried
+    /// into a run that now owns them: the drop leaves them alone (see `run`, "Blobs lent by a
+    /// merge").
+    disowned: alloc::vec::Vec<u32>,
     id: u64,
     /// The commit sequence when the memtable was frozen (0 while active): every version in
     /// it is at or below it, and in disk mode the records after it are in later WAL segments.
@@ -312,8 +316,38 @@ impl Memtable {
             list,
             blobs: AtomicUsize::new(0),
             blob_bytes: AtomicUsize::new(0),
+            disowned: alloc::vec::Vec::new(),
             id,
             seq_frozen: crate::sync::AtomicU64::new(0),
+        }
+    }
+
+    /// Gives up the blobs of the versions at `ordinals` (positions in iteration order,
+    /// ascending) without releasing them: a merge carried them into a run, which now owns
+    /// them (see `run`, "Blobs lent by a merge").
+    pub fn disown(&mut self, ordinals: &[u32]) {
+        debug_assert!(ordinals.windows(2).all(|w| w[0] < w[1]));
+        self.disowned.extend_from_slice(ordinals);
+    }
+
+    /// Counts once more the blobs of the versions at `ordinals` (ascending), for the run a
+    /// merge lent them to: the memtable keeps its own reference, released when it is dropped.
+    pub fn share(&self, ordinals: &[u32]) {
+        let mut it = self.list.iter();
+        it.seek_to_first();
+        let mut ordinal = 0u32;
+        let mut want = ordinals.iter().peekable();
+        while let (Some(e), Some(&&next)) = (it.entry(), want.peek()) {
+            if ordinal == next {
+                want.next();
+                if holds_blob(e.value) {
+                    // SAFETY: `add` wrote this entry with its blob, which lives as long as the
+                    // memtable; the clone raises its count.
+                    core::mem::forget(unsafe { entry_blob(e.value) }.clone());
+                }
+            }
+            ordinal += 1;
+            it.next();
         }
     }
 
@@ -408,15 +442,19 @@ impl Drop for Memtable {
         if *self.blobs.get_mut() == 0 {
             return;
         }
-        // Release the blobs: the arena frees only bytes. Nobody else can read the list now.
+        // Release the blobs, but those disowned: the arena frees only bytes. Nobody else can
+        // read the list now.
         let mut it = self.list.iter();
         it.seek_to_first();
+        let mut ordinal = 0u32;
+        let mut disowned = self.disowned.iter().peekable();
         while let Some(e) = it.entry() {
-            if holds_blob(e.value) {
+            if disowned.next_if_eq(&&ordinal).is_none() && holds_blob(e.value) {
                 // SAFETY: `add` wrote this entry with its blob; it is taken exactly once, here,
                 // and the entry is never read again.
                 drop(unsafe { take_blob(e.value) });
             }
+            ordinal += 1;
             it.next();
         }
     }

@@ -14,10 +14,24 @@
 //! large values, a version passes through several merges of the size-tiered runs; copying it
 //! each time was the largest cost of those merges (`docs/performance.md`, "Large values out of
 //! line"). A large value that comes without a blob (a table's, in tests) gets one here.
+//!
+//! ## Blobs lent by a merge
+//!
+//! Sharing a blob by cloning its `Arc` writes its reference count, which sits in front of the
+//! value: with large values spread over hundreds of megabytes, each clone is a cache and TLB
+//! miss, and a version of a write-heavy workload goes through several merges. So a merge does
+//! not count the blobs it carries from its inputs (an older run, or a frozen memtable): they
+//! *lend* them ([`RunBuilder::push_lent`]), and the merge settles the loan once the new run is
+//! installed. If the merge then holds an input alone (readers hold the sources only for the
+//! length of one read), the input [disowns](Run::disown) the carried blobs and nothing touches
+//! them; otherwise it [counts](Run::share) them as a clone would have, and keeps them until its
+//! last reader lets go. Until the loan is settled ([`Run::settle_lent`]), dropping the new run
+//! leaves its lent blobs to their owner, so a merge abandoned half-way (a panic) frees nothing
+//! twice.
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
-use core::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering as AtomicOrdering};
 
 use super::rng::hash_key;
 use super::{Blob, ValueKind, VersionRef, BLOB_BYTES_MIN, BLOB_OVERHEAD_BYTES};
@@ -34,6 +48,9 @@ struct Slot {
     flags: u32,
     kind: ValueKind,
     tags: u8,
+    /// `blob` is lent by the run the merge took this version from: see the module
+    /// documentation (meaningful only while the run's loan is unsettled).
+    lent: bool,
     /// The value, when it lies out of line (then `data` holds only the key).
     blob: Option<Blob>,
 }
@@ -52,6 +69,19 @@ pub struct Run {
     index: Vec<u64>,
     /// The bytes of the blobs the slots hold (counted per run, even when shared).
     blob_bytes: usize,
+    /// Some slots hold blobs lent by a merge's inputs, and the loan is not settled yet: a drop
+    /// must leave those blobs to their owners.
+    lent_unsettled: AtomicBool,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if *self.lent_unsettled.get_mut() {
+            for slot in self.slots.iter_mut().filter(|s| s.lent) {
+                core::mem::forget(slot.blob.take());
+            }
+        }
+    }
 }
 
 /// The bytes a run spends per version beyond its key and value.
@@ -79,6 +109,7 @@ impl RunBuilder {
                 access: Vec::with_capacity(versions),
                 index: Vec::new(),
                 blob_bytes: 0,
+                lent_unsettled: AtomicBool::new(false),
             },
             heads: Vec::with_capacity(versions),
         }
@@ -101,6 +132,31 @@ impl RunBuilder {
 
     /// Appends a version last accessed at `epoch`.
     pub fn push_with_epoch(&mut self, v: &VersionRef<'_>, epoch: u32) {
+        self.push_slot(v, epoch, false);
+    }
+
+    /// Appends a version last accessed at `epoch`, whose blob (if any) the run it comes from
+    /// lends instead of sharing: its reference count is not touched (see the module
+    /// documentation).
+    ///
+    /// # Safety
+    /// `v` comes from a [`Run`] or a [`Memtable`](super::Memtable) (its `blob` borrows one of
+    /// their versions). Before that source drops the blob, the caller either disowns it there
+    /// ([`Run::disown`]) or counts it ([`Run::share`]), and then calls [`Run::settle_lent`] on
+    /// the finished run, if it still exists.
+    #[expect(
+        unsafe_code,
+        reason = "a lent blob is an Arc whose count was not raised"
+    )]
+    pub unsafe fn push_lent(&mut self, v: &VersionRef<'_>, epoch: u32) {
+        self.push_slot(v, epoch, true);
+    }
+
+    #[expect(
+        unsafe_code,
+        reason = "a lent blob is an Arc whose count was not raised"
+    )]
+    fn push_slot(&mut self, v: &VersionRef<'_>, epoch: u32, lend: bool) {
         let new_key = match self.run.slots.last() {
             Some(last) => {
                 let last_key = self.run.key(last);
@@ -120,8 +176,16 @@ impl RunBuilder {
         assert!(key_len as usize == v.key.len() && value_len as usize == v.value.len());
         let data_off = self.run.data.len();
         self.run.data.extend_from_slice(v.key);
+        let lent = lend && v.blob.is_some();
         let blob = match v.blob {
-            // Already out of line in the run it comes from: share it.
+            Some(blob) if lend => {
+                *self.run.lent_unsettled.get_mut() = true;
+                // SAFETY: a second `Arc` for the same allocation without raising its count;
+                // per `push_lent`'s contract the lending run disowns or counts it before it
+                // could release it, and until `settle_lent` this run's drop forgets it.
+                Some(unsafe { Blob::from_raw(Blob::as_ptr(blob)) })
+            }
+            // Already out of line in the source it comes from: share it.
             Some(blob) => Some(blob.clone()),
             None if v.value.len() >= BLOB_BYTES_MIN => Some(Blob::from(v.value)),
             None => {
@@ -142,6 +206,7 @@ impl RunBuilder {
             kind: v.kind,
             cas_origin: v.cas_origin,
             tags: v.tags,
+            lent,
             blob,
         });
         self.run.access.push(AtomicU32::new(epoch));
@@ -268,6 +333,42 @@ impl Run {
             .map_or(0, |a| a.load(AtomicOrdering::Relaxed))
     }
 
+    /// Gives up the blobs of the versions at `positions` without releasing them: a merge
+    /// carried them into a newer run, which now owns them (see the module documentation).
+    pub fn disown(&mut self, positions: &[u32]) {
+        for &pos in positions {
+            if let Some(slot) = self.slots.get_mut(pos as usize) {
+                core::mem::forget(slot.blob.take());
+            }
+        }
+    }
+
+    /// Counts once more the blobs of the versions at `positions`, for the newer run a merge
+    /// lent them to: this run keeps its own reference, released when it is dropped.
+    pub fn share(&self, positions: &[u32]) {
+        for &pos in positions {
+            if let Some(blob) = self.slots.get(pos as usize).and_then(|s| s.blob.as_ref()) {
+                core::mem::forget(blob.clone());
+            }
+        }
+    }
+
+    /// Ends the loan of the blobs this run was built with by [`RunBuilder::push_lent`]: from
+    /// now on it owns them.
+    ///
+    /// # Safety
+    /// Every run that lent a blob to this one has [disowned](Run::disown) or
+    /// [counted](Run::share) it.
+    #[expect(unsafe_code, reason = "settling a loan of blobs")]
+    pub unsafe fn settle_lent(&self) {
+        self.lent_unsettled.store(false, AtomicOrdering::Release);
+    }
+
+    /// Whether this run holds lent blobs whose loan is not settled.
+    pub fn is_lent_unsettled(&self) -> bool {
+        self.lent_unsettled.load(AtomicOrdering::Acquire)
+    }
+
     /// The number of versions.
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -348,6 +449,153 @@ mod tests {
         assert_eq!(alloc::sync::Arc::strong_count(y.blob.unwrap()), 1);
         assert_eq!(second.get(b"a", 3).unwrap().value, &large[..]);
         assert_eq!(second.get(b"b", 1).unwrap().value, &large[..BLOB_BYTES_MIN]);
+    }
+
+    /// A run of three keys, `a` and `c` with large values (blobs), `b` with a small one.
+    fn lender(large: &[u8]) -> Run {
+        let mut b = RunBuilder::default();
+        b.push(&v(b"a", 3, large));
+        b.push(&v(b"b", 2, b"small"));
+        b.push(&v(b"c", 1, &large[..BLOB_BYTES_MIN]));
+        b.finish()
+    }
+
+    /// A run that borrows every blob of `from` (as a merge does) and shares its small values.
+    #[expect(unsafe_code, reason = "exercises lent blobs")]
+    fn borrower(from: &Run) -> Run {
+        let mut b = RunBuilder::default();
+        for i in 0..from.len() {
+            // SAFETY: every test below settles the loan or drops the borrower first.
+            unsafe { b.push_lent(&from.version(i).unwrap(), 0) };
+        }
+        b.finish()
+    }
+
+    fn count(run: &Run, key: &[u8]) -> usize {
+        alloc::sync::Arc::strong_count(run.get(key, u64::MAX).unwrap().blob.unwrap())
+    }
+
+    #[test]
+    #[expect(unsafe_code, reason = "exercises lent blobs")]
+    fn a_lender_held_by_nobody_else_disowns_the_blobs_it_lent() {
+        let large: Vec<u8> = (0..BLOB_BYTES_MIN * 2).map(|i| i as u8).collect();
+        let mut old = lender(&large);
+        let new = borrower(&old);
+        assert!(new.is_lent_unsettled() && !old.is_lent_unsettled());
+        // Lending touched no count.
+        assert_eq!((count(&new, b"a"), count(&new, b"c")), (1, 1));
+        old.disown(&[0, 2]);
+        // SAFETY: the only lender disowned both lent blobs.
+        unsafe { new.settle_lent() };
+        assert!(!new.is_lent_unsettled());
+        drop(old);
+        assert_eq!((count(&new, b"a"), count(&new, b"c")), (1, 1));
+        assert_eq!(new.get(b"a", 9).unwrap().value, &large[..]);
+        assert_eq!(new.get(b"b", 9).unwrap().value, b"small");
+        assert_eq!(new.get(b"c", 9).unwrap().value, &large[..BLOB_BYTES_MIN]);
+        // (Miri checks that each blob is freed exactly once when `new` goes.)
+    }
+
+    #[test]
+    #[expect(unsafe_code, reason = "exercises lent blobs")]
+    fn a_lender_still_read_counts_the_blobs_it_lent() {
+        let large: Vec<u8> = (0..BLOB_BYTES_MIN * 2).map(|i| i as u8).collect();
+        let old = lender(&large);
+        let new = borrower(&old);
+        old.share(&[0, 2]);
+        // SAFETY: the only lender counted both lent blobs.
+        unsafe { new.settle_lent() };
+        assert_eq!((count(&new, b"a"), count(&new, b"c")), (2, 2));
+        // Either may go first; the other keeps the values.
+        drop(new);
+        assert_eq!(count(&old, b"a"), 1);
+        assert_eq!(old.get(b"a", 9).unwrap().value, &large[..]);
+        let new = borrower(&old);
+        old.share(&[0, 2]);
+        // SAFETY: as above.
+        unsafe { new.settle_lent() };
+        drop(old);
+        assert_eq!(count(&new, b"a"), 1);
+        assert_eq!(new.get(b"c", 9).unwrap().value, &large[..BLOB_BYTES_MIN]);
+    }
+
+    #[test]
+    fn a_borrower_dropped_before_its_loan_is_settled_leaves_the_blobs_to_the_lender() {
+        let large: Vec<u8> = (0..BLOB_BYTES_MIN * 2).map(|i| i as u8).collect();
+        let old = lender(&large);
+        drop(borrower(&old));
+        assert_eq!((count(&old, b"a"), count(&old, b"c")), (1, 1));
+        assert_eq!(old.get(b"a", 9).unwrap().value, &large[..]);
+    }
+
+    /// A memtable holding a@3 (large), a@2 (small), b@4 (small) and c@1 (large): ordinals 0-3.
+    fn memtable(large: &[u8]) -> crate::memtable::Memtable {
+        let m = crate::memtable::Memtable::new(1, 7, 4096, 0);
+        let o = crate::memtable::PutOptions::default();
+        m.add(b"a", 2, ValueKind::Value, &o, b"old").unwrap();
+        m.add(b"a", 3, ValueKind::Value, &o, large).unwrap();
+        m.add(b"b", 4, ValueKind::Value, &o, b"small").unwrap();
+        m.add(b"c", 1, ValueKind::Value, &o, large).unwrap();
+        m
+    }
+
+    /// A run of the newest version of each key of `m`, borrowing their blobs as a merge does;
+    /// with the ordinals of the lent blobs.
+    #[expect(unsafe_code, reason = "exercises lent blobs")]
+    fn newest_of(m: &crate::memtable::Memtable) -> (Run, Vec<u32>) {
+        let mut b = RunBuilder::default();
+        let mut it = m.iter();
+        it.seek_to_first();
+        let (mut ordinal, mut lent, mut last) = (0u32, Vec::new(), Vec::new());
+        while let Some(v) = it.version() {
+            if v.key != last.as_slice() {
+                if v.blob.is_some() {
+                    lent.push(ordinal);
+                }
+                // SAFETY: every test below settles the loan before the memtable goes.
+                unsafe { b.push_lent(&v, 0) };
+                last = v.key.to_vec();
+            }
+            ordinal += 1;
+            it.next();
+        }
+        (b.finish(), lent)
+    }
+
+    /// A frozen memtable lends its blobs as a run does, by ordinal: disowned when nobody else
+    /// holds it, counted otherwise; its drop releases only what it still owns (Miri checks
+    /// that nothing leaks and nothing is freed twice).
+    #[test]
+    #[expect(unsafe_code, reason = "exercises lent blobs")]
+    fn a_memtable_lends_its_blobs_by_ordinal() {
+        let large: Vec<u8> = (0..BLOB_BYTES_MIN * 2).map(|i| i as u8).collect();
+        let mut m = memtable(&large);
+        let (run, lent) = newest_of(&m);
+        assert_eq!(lent, [0, 3]);
+        assert_eq!((count(&run, b"a"), count(&run, b"c")), (1, 1));
+        m.disown(&lent);
+        // SAFETY: the memtable disowned every lent blob.
+        unsafe { run.settle_lent() };
+        drop(m);
+        assert_eq!((count(&run, b"a"), count(&run, b"c")), (1, 1));
+        assert_eq!(run.get(b"a", 9).unwrap().value, &large[..]);
+        assert_eq!(run.get(b"b", 9).unwrap().value, b"small");
+        assert_eq!(run.get(b"c", 9).unwrap().value, &large[..]);
+
+        let m = memtable(&large);
+        let (run, lent) = newest_of(&m);
+        m.share(&lent);
+        // SAFETY: the memtable counted every lent blob.
+        unsafe { run.settle_lent() };
+        assert_eq!((count(&run, b"a"), count(&run, b"c")), (2, 2));
+        drop(m);
+        assert_eq!((count(&run, b"a"), count(&run, b"c")), (1, 1));
+        assert_eq!(run.get(b"c", 9).unwrap().value, &large[..]);
+
+        // Dropped unsettled, the run leaves the blobs to the memtable.
+        let m = memtable(&large);
+        drop(newest_of(&m));
+        assert_eq!(m.get(b"a", 9).unwrap().value, &large[..]);
     }
 
     #[test]

@@ -26,6 +26,7 @@ use alloc::vec::Vec;
 use core::ops::Bound;
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 
 use crate::disk::{TableCursor, TableSink, TableSource};
 use crate::memtable::run::{Run, RunBuilder, RUN_KEY_INDEX_BYTES, RUN_SLOT_BYTES};
@@ -34,7 +35,9 @@ use crate::Result;
 
 /// A cursor over one source.
 pub(crate) enum SourceCursor<'a> {
-    Mem(Cursor<'a>),
+    /// A memtable, and the ordinal of the current version since the first one (`u32::MAX`
+    /// after a seek elsewhere: only merges, which read from the first version, need it).
+    Mem(Cursor<'a>, u32),
     Run {
         run: &'a Run,
         pos: usize,
@@ -45,7 +48,7 @@ pub(crate) enum SourceCursor<'a> {
 
 impl<'a> SourceCursor<'a> {
     pub(crate) fn memtable(m: &'a Memtable) -> Self {
-        SourceCursor::Mem(m.iter())
+        SourceCursor::Mem(m.iter(), u32::MAX)
     }
 
     pub(crate) fn run(run: &'a Run) -> Self {
@@ -58,7 +61,10 @@ impl<'a> SourceCursor<'a> {
 
     fn seek(&mut self, key: &[u8], seq: u64) {
         match self {
-            SourceCursor::Mem(it) => it.seek(key, seq),
+            SourceCursor::Mem(it, ordinal) => {
+                it.seek(key, seq);
+                *ordinal = u32::MAX;
+            }
             SourceCursor::Run { run, pos } => *pos = run.seek(key, seq),
             SourceCursor::Table(t) => t.seek(key, seq),
         }
@@ -66,7 +72,10 @@ impl<'a> SourceCursor<'a> {
 
     fn seek_to_first(&mut self) {
         match self {
-            SourceCursor::Mem(it) => it.seek_to_first(),
+            SourceCursor::Mem(it, ordinal) => {
+                it.seek_to_first();
+                *ordinal = 0;
+            }
             SourceCursor::Run { pos, .. } => *pos = 0,
             SourceCursor::Table(t) => t.seek_to_first(),
         }
@@ -76,7 +85,7 @@ impl<'a> SourceCursor<'a> {
     /// cursor moves).
     fn current(&self) -> Option<VersionRef<'_>> {
         match self {
-            SourceCursor::Mem(it) => it.version(),
+            SourceCursor::Mem(it, _) => it.version(),
             SourceCursor::Run { run, pos } => run.version(*pos),
             SourceCursor::Table(t) => t.current(),
         }
@@ -87,7 +96,7 @@ impl<'a> SourceCursor<'a> {
     /// and runs.
     fn current_in_memory(&self) -> Option<VersionRef<'a>> {
         match self {
-            SourceCursor::Mem(it) => it.version(),
+            SourceCursor::Mem(it, _) => it.version(),
             SourceCursor::Run { run, pos } => run.version(*pos),
             SourceCursor::Table(_) => panic!("merge inputs are memtables and runs"),
         }
@@ -95,7 +104,10 @@ impl<'a> SourceCursor<'a> {
 
     fn advance(&mut self) {
         match self {
-            SourceCursor::Mem(it) => it.next(),
+            SourceCursor::Mem(it, ordinal) => {
+                it.next();
+                *ordinal = ordinal.saturating_add(1);
+            }
             SourceCursor::Run { pos, .. } => *pos += 1,
             SourceCursor::Table(t) => t.advance(),
         }
@@ -105,7 +117,7 @@ impl<'a> SourceCursor<'a> {
     /// (its versions were written since the last merge) and for a table.
     fn access_epoch(&self, fresh: u32) -> u32 {
         match self {
-            SourceCursor::Mem(_) | SourceCursor::Table(_) => fresh,
+            SourceCursor::Mem(..) | SourceCursor::Table(_) => fresh,
             SourceCursor::Run { run, pos } => run.access_epoch(*pos),
         }
     }
@@ -188,6 +200,17 @@ impl<'a> MergeCursor<'a> {
     /// and runs (panics on a table).
     fn current_in_memory(&self) -> Option<VersionRef<'a>> {
         self.sources[self.current?].current_in_memory()
+    }
+
+    /// Where the version under the cursor lies in an in-memory source: the source's index
+    /// and the version's position in a run, or its ordinal in a memtable.
+    fn position(&self) -> Option<(usize, u32)> {
+        let i = self.current?;
+        match &self.sources[i] {
+            SourceCursor::Run { pos, .. } => Some((i, u32::try_from(*pos).ok()?)),
+            SourceCursor::Mem(_, ordinal) => (*ordinal != u32::MAX).then_some((i, *ordinal)),
+            SourceCursor::Table(_) => None,
+        }
     }
 
     /// The access epoch of the version under the cursor (see [`SourceCursor::access_epoch`]).
@@ -318,30 +341,62 @@ struct KeyGroup {
     live: bool,
 }
 
+/// The blobs a merge carried from its inputs without counting them (see `memtable::run`,
+/// "Blobs lent by a merge"): for each input, by index, the positions (in a run) or ordinals (in
+/// a memtable) of the versions whose blobs the new run borrows.
+pub(crate) type LentBlobs = Vec<Vec<u32>>;
+
 /// Merges `inputs` (all versions `<= boundaries.last()`) into one run, dropping what no
 /// boundary can see and, with `output_bytes_max`, evicting the coldest keys.
-pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> (Run, MergeStats) {
+///
+/// The blobs of the versions it carries are lent to the new run, not shared: the returned
+/// [`LentBlobs`] says which.
+///
+/// # Safety
+/// The inputs are memtables and runs that outlive the merge. The caller settles the loans
+/// before any input could release a lent blob: it hands the inputs and the new run to
+/// [`Loans`] (or drops the new run first, which then leaves the lent blobs to the inputs).
+#[expect(unsafe_code, reason = "the new run borrows blobs from the input runs")]
+pub(crate) unsafe fn merge(
+    inputs: Vec<SourceCursor<'_>>,
+    params: &MergeParams<'_>,
+) -> (Run, MergeStats, LentBlobs) {
     assert!(
         !params.boundaries.is_empty(),
         "a merge needs at least the visible sequence"
     );
+    let mut lent: LentBlobs = alloc::vec![Vec::new(); inputs.len()];
     let mut cursor = MergeCursor::new(inputs);
     cursor.seek_to_first();
     let mut stats = MergeStats::default();
     let mut kept: Vec<VersionRef<'_>> = Vec::new();
+    // Parallel to `kept`: where a kept version with a blob lies in an input run.
+    let mut kept_origin: Vec<Option<(usize, u32)>> = Vec::new();
     let mut keys: Vec<KeyGroup> = Vec::new();
     let mut group: Vec<VersionRef<'_>> = Vec::new();
+    let mut origins: Vec<Option<(usize, u32)>> = Vec::new();
     while let Some(first) = cursor.current_in_memory() {
         group.clear();
+        origins.clear();
         let mut epoch = 0u32;
         while let Some(v) = cursor.current_in_memory().filter(|v| v.key == first.key) {
             epoch = epoch.max(cursor.access_epoch(params.epoch));
             group.push(v);
+            origins.push(cursor.position());
             cursor.advance();
         }
         stats.versions_in += group.len() as u64;
         let start = kept.len();
         collect_key(&group, params, &mut stats, &mut kept);
+        // `collect_key` keeps a subsequence of the group (sequences are unique within it).
+        let mut g = 0;
+        for v in &kept[start..] {
+            while group[g].seq != v.seq {
+                g += 1;
+            }
+            kept_origin.push(origins[g].filter(|_| v.blob.is_some()));
+            g += 1;
+        }
         if kept.len() > start {
             let bytes = RUN_KEY_INDEX_BYTES
                 + kept[start..]
@@ -373,12 +428,117 @@ pub(crate) fn merge(inputs: Vec<SourceCursor<'_>>, params: &MergeParams<'_>) -> 
             continue;
         }
         stats.keys_live += u64::from(k.live);
-        for v in &kept[k.first..k.first + k.len] {
-            builder.push_with_epoch(v, k.epoch);
+        for i in k.first..k.first + k.len {
+            match kept_origin[i] {
+                Some((input, pos)) => {
+                    // SAFETY: the version comes from an input memtable or run, and the caller
+                    // settles the loan (this function's contract).
+                    unsafe { builder.push_lent(&kept[i], k.epoch) };
+                    lent[input].push(pos);
+                }
+                None => builder.push_with_epoch(&kept[i], k.epoch),
+            }
             stats.versions_out += 1;
         }
     }
-    (builder.finish(), stats)
+    (builder.finish(), stats, lent)
+}
+
+/// An input of a merge that may have lent blobs to the new run.
+pub(crate) enum Lender {
+    Mem(Arc<Memtable>),
+    Run(Arc<Run>),
+}
+
+impl Lender {
+    /// Disowns the blobs at `lent` if nobody else holds the input; false otherwise.
+    fn try_disown(&mut self, lent: &[u32]) -> bool {
+        match self {
+            Lender::Mem(m) => Arc::get_mut(m).map(|m| m.disown(lent)).is_some(),
+            Lender::Run(r) => Arc::get_mut(r).map(|r| r.disown(lent)).is_some(),
+        }
+    }
+
+    fn share(&self, lent: &[u32]) {
+        match self {
+            Lender::Mem(m) => m.share(lent),
+            Lender::Run(r) => r.share(lent),
+        }
+    }
+}
+
+/// Settles the loans of a merge (see `memtable::run`, "Blobs lent by a merge") when dropped:
+/// each input that nobody else holds any more disowns the blobs it lent, and one still read by
+/// someone counts them instead; then the new run owns them. Dropped on every path out of a
+/// merge, unwinding included.
+pub(crate) struct Loans {
+    /// The inputs and, for each, the positions of the blobs it lent.
+    lenders: Vec<(Lender, Vec<u32>)>,
+    /// The new run, once installed (before that, dropping it leaves the blobs to the inputs).
+    borrower: Option<Arc<Run>>,
+    /// Set when settled: how many inputs were still held and counted their loans.
+    shared: u64,
+}
+
+/// How many times the settling of a loan checks whether readers still hold an input before
+/// it counts the lent blobs instead (a reader holds the sources for one read).
+const SETTLE_SPINS: u32 = 1 << 12;
+
+impl Loans {
+    /// The loans of a merge of `inputs` (in the merge's order), with the [`LentBlobs`] it
+    /// returned.
+    pub(crate) fn new(inputs: Vec<Lender>, lent: LentBlobs) -> Loans {
+        Loans {
+            lenders: inputs.into_iter().zip(lent).collect(),
+            borrower: None,
+            shared: 0,
+        }
+    }
+
+    /// Records the installed new run.
+    pub(crate) fn borrower(&mut self, run: Arc<Run>) {
+        self.borrower = Some(run);
+    }
+
+    /// Settles every loan now; returns how many inputs were still held by readers (and
+    /// counted their lent blobs).
+    pub(crate) fn settle(mut self) -> u64 {
+        self.settle_now();
+        self.shared
+    }
+
+    #[expect(unsafe_code, reason = "ends the loan of blobs")]
+    fn settle_now(&mut self) {
+        let Some(borrower) = self.borrower.take() else {
+            // The new run was never installed: it was (or will be) dropped unsettled, leaving
+            // the blobs to the inputs.
+            self.lenders.clear();
+            return;
+        };
+        for (mut lender, lent) in self.lenders.drain(..) {
+            if lent.is_empty() {
+                continue;
+            }
+            let mut spins = 0;
+            while !lender.try_disown(&lent) {
+                if spins == SETTLE_SPINS {
+                    lender.share(&lent);
+                    self.shared += 1;
+                    break;
+                }
+                spins += 1;
+                core::hint::spin_loop();
+            }
+        }
+        // SAFETY: every input disowned or counted the blobs it lent, just above.
+        unsafe { borrower.settle_lent() };
+    }
+}
+
+impl Drop for Loans {
+    fn drop(&mut self) {
+        self.settle_now();
+    }
 }
 
 /// Writes the versions of `inputs` (frozen memtables, all `<= boundaries.last()`) into a

@@ -270,6 +270,11 @@ pub struct EngineStats {
     pub merges: u64,
     /// Versions dropped by merges so far.
     pub versions_dropped: u64,
+    /// Merge inputs (memtables, runs) still being read when their merge ended, so that the
+    /// large values it carried from them had their reference counts raised (see
+    /// `memtable::run`, "Blobs lent by a merge"); the blobs carried from the other inputs were
+    /// not touched.
+    pub merge_loans_shared: u64,
     /// Transactions (and compare-and-swaps) that failed with a conflict.
     pub conflicts: u64,
     /// Keys evicted to meet the memory limit.
@@ -444,6 +449,7 @@ pub struct Engine {
     rotations: AtomicU64,
     merges: AtomicU64,
     versions_dropped: AtomicU64,
+    merge_loans_shared: AtomicU64,
     conflicts: AtomicU64,
     evictions: AtomicU64,
     evictions_live: AtomicU64,
@@ -497,6 +503,7 @@ impl Engine {
             rotations: AtomicU64::new(0),
             merges: AtomicU64::new(0),
             versions_dropped: AtomicU64::new(0),
+            merge_loans_shared: AtomicU64::new(0),
             conflicts: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             evictions_live: AtomicU64::new(0),
@@ -928,7 +935,20 @@ impl Engine {
                 bottom,
                 output_bytes_max: if bottom { run_bytes_max } else { None },
             };
-            let (run, stats) = merge::merge(inputs, &params);
+            // SAFETY: `loans` settles the blobs the new run borrows from the input runs on
+            // every path out of here; until the run is installed, dropping it leaves them to
+            // the inputs.
+            #[expect(unsafe_code, reason = "the new run borrows blobs from the input runs")]
+            let (run, stats, lent) = unsafe { merge::merge(inputs, &params) };
+            let lenders = (tables.frozen.iter().cloned().map(merge::Lender::Mem))
+                .chain(
+                    tables.runs[..runs_merged]
+                        .iter()
+                        .cloned()
+                        .map(merge::Lender::Run),
+                )
+                .collect();
+            let mut loans = merge::Loans::new(lenders, lent);
             // A merge of everything dropped every version below the oldest boundary's floor;
             // the markers below it hide nothing any more. Otherwise older runs may still hold
             // versions the markers hide.
@@ -937,7 +957,13 @@ impl Engine {
             } else {
                 0
             };
-            self.install_merge(&tables, run, runs_merged, flush_keep);
+            if let Some(run) = self.install_merge(&tables, run, runs_merged, flush_keep) {
+                loans.borrower(run);
+            }
+            // The inputs are now held by `loans` and by readers of older sources only.
+            drop(tables);
+            let shared = loans.settle();
+            self.merge_loans_shared.fetch_add(shared, Ordering::Relaxed);
             self.epoch.store(epoch.saturating_add(1), Ordering::Relaxed);
             self.merges.fetch_add(1, Ordering::Relaxed);
             let dropped = stats.versions_in - stats.versions_out;
@@ -1051,6 +1077,7 @@ impl Engine {
             rotations: self.rotations.load(Ordering::Relaxed),
             merges: self.merges.load(Ordering::Relaxed),
             versions_dropped: self.versions_dropped.load(Ordering::Relaxed),
+            merge_loans_shared: self.merge_loans_shared.load(Ordering::Relaxed),
             conflicts: self.conflicts.load(Ordering::Relaxed),
             evictions: self.evictions.load(Ordering::Relaxed),
             evictions_live: self.evictions_live.load(Ordering::Relaxed),
@@ -1274,7 +1301,14 @@ impl Engine {
 
     /// Replaces the merged inputs (the oldest frozen memtables of `merged` and its newest
     /// `runs_merged` runs) by `run`, keeping whatever was frozen since and the older runs.
-    fn install_merge(&self, merged: &Tables, run: Run, runs_merged: usize, flush_keep: u64) {
+    /// Returns the new run, unless it was empty (and dropped).
+    fn install_merge(
+        &self,
+        merged: &Tables,
+        run: Run,
+        runs_merged: usize,
+        flush_keep: u64,
+    ) -> Option<Arc<Run>> {
         let mut tables = self.tables.write();
         let inputs = merged.frozen.len();
         let keep = tables.frozen.len() - inputs;
@@ -1291,9 +1325,8 @@ impl Engine {
         assert!(same, "merge inputs changed under it");
         let frozen = tables.frozen[..keep].to_vec();
         let mut runs = Vec::with_capacity(tables.runs.len() - runs_merged + 1);
-        if !run.is_empty() {
-            runs.push(Arc::new(run));
-        }
+        let installed = (!run.is_empty()).then(|| Arc::new(run));
+        runs.extend(installed.iter().cloned());
         runs.extend(tables.runs[runs_merged..].iter().cloned());
         let flushes = tables
             .flushes
@@ -1308,6 +1341,7 @@ impl Engine {
             runs,
             flushes,
         ));
+        installed
     }
 
     pub(crate) fn count_conflict(&self) {
