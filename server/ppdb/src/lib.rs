@@ -5,6 +5,7 @@
 //! - [`bench`](mod@bench): `ppdb bench`, a load generator for any memcached-protocol server.
 //! - [`cli`]: `ppdb cli`, `run`, `shell`, `dump` and `load`, the command line.
 
+pub mod alloc;
 pub mod bench;
 pub mod cli;
 pub mod exec;

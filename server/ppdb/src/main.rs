@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The system allocator behind a cache of freed blocks by size class (see `ppdb::alloc`).
+#[global_allocator]
+static ALLOCATOR: ppdb::alloc::ClassCache = ppdb::alloc::ClassCache;
+
 /// PPDB: a portable key-value database that speaks the memcached protocol.
 #[derive(Debug, Parser)]
 #[command(name = "ppdb", version, about)]

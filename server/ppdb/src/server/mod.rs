@@ -123,6 +123,10 @@ pub fn main(args: &ServerArgs) -> ExitCode {
         return ExitCode::from(EXIT_FAILURE);
     }
     let settings = &server.shared.settings;
+    // Free blocks the allocator may keep for reuse: a sixteenth of the memory limit, within the
+    // slack the limit leaves for everything that is not items (docs/performance.md).
+    let memory = usize::try_from(settings.memory_bytes_max).unwrap_or(usize::MAX);
+    crate::alloc::set_budget((memory / 16).clamp(1 << 20, 256 << 20));
     info!(
         threads = settings.threads,
         memory_mib = settings.memory_bytes_max >> 20,
