@@ -53,3 +53,26 @@ fn pipelined_storage_across_many_writes() {
     expected.extend_from_slice(b"\r\nEND\r\n");
     assert_eq!(read_until(&mut stream, b"END\r\n"), expected);
 }
+
+/// A connection yields to the others after 20 requests (memcached's `-R` default); requests
+/// already read but not yet executed are then executed on its next turn, without waiting for
+/// more input from the client. 41 requests in one write: two full turns and one request left.
+#[test]
+fn requests_left_after_a_turn_are_answered_without_more_input() {
+    let server = Server::start(&[]);
+    let mut stream = server.connect();
+    let mut request = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..41 {
+        request.extend_from_slice(format!("set t{i} 0 0 1\r\n{}\r\n", i % 10).as_bytes());
+        expected.extend_from_slice(b"STORED\r\n");
+    }
+    stream.write_all(&request).unwrap();
+    let mut replies = Vec::new();
+    while replies.len() < expected.len() {
+        replies.extend(read_until(&mut stream, b"STORED\r\n"));
+    }
+    assert_eq!(replies, expected);
+    let reply = exchange(&mut stream, b"get t40\r\n", b"END\r\n");
+    assert_eq!(reply, b"VALUE t40 0 1\r\n0\r\nEND\r\n");
+}
