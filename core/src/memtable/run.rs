@@ -365,7 +365,8 @@ impl Run {
     }
 
     /// Whether this run holds lent blobs whose loan is not settled.
-    pub fn is_lent_unsettled(&self) -> bool {
+    #[cfg(test)]
+    fn is_lent_unsettled(&self) -> bool {
         self.lent_unsettled.load(AtomicOrdering::Acquire)
     }
 

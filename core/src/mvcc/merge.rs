@@ -356,7 +356,7 @@ pub(crate) type LentBlobs = Vec<Vec<u32>>;
 /// The inputs are memtables and runs that outlive the merge. The caller settles the loans
 /// before any input could release a lent blob: it hands the inputs and the new run to
 /// [`Loans`] (or drops the new run first, which then leaves the lent blobs to the inputs).
-#[expect(unsafe_code, reason = "the new run borrows blobs from the input runs")]
+#[expect(unsafe_code, reason = "the new run borrows blobs from the inputs")]
 pub(crate) unsafe fn merge(
     inputs: Vec<SourceCursor<'_>>,
     params: &MergeParams<'_>,
@@ -370,7 +370,7 @@ pub(crate) unsafe fn merge(
     cursor.seek_to_first();
     let mut stats = MergeStats::default();
     let mut kept: Vec<VersionRef<'_>> = Vec::new();
-    // Parallel to `kept`: where a kept version with a blob lies in an input run.
+    // Parallel to `kept`: where a kept version with a blob lies in an input memtable or run.
     let mut kept_origin: Vec<Option<(usize, u32)>> = Vec::new();
     let mut keys: Vec<KeyGroup> = Vec::new();
     let mut group: Vec<VersionRef<'_>> = Vec::new();
@@ -476,8 +476,6 @@ pub(crate) struct Loans {
     lenders: Vec<(Lender, Vec<u32>)>,
     /// The new run, once installed (before that, dropping it leaves the blobs to the inputs).
     borrower: Option<Arc<Run>>,
-    /// Set when settled: how many inputs were still held and counted their loans.
-    shared: u64,
 }
 
 /// How many times the settling of a loan checks whether readers still hold an input before
@@ -491,7 +489,6 @@ impl Loans {
         Loans {
             lenders: inputs.into_iter().zip(lent).collect(),
             borrower: None,
-            shared: 0,
         }
     }
 
@@ -503,18 +500,19 @@ impl Loans {
     /// Settles every loan now; returns how many inputs were still held by readers (and
     /// counted their lent blobs).
     pub(crate) fn settle(mut self) -> u64 {
-        self.settle_now();
-        self.shared
+        self.settle_now()
     }
 
+    /// Settles every loan not settled yet; returns how many inputs counted their lent blobs.
     #[expect(unsafe_code, reason = "ends the loan of blobs")]
-    fn settle_now(&mut self) {
+    fn settle_now(&mut self) -> u64 {
         let Some(borrower) = self.borrower.take() else {
             // The new run was never installed: it was (or will be) dropped unsettled, leaving
             // the blobs to the inputs.
             self.lenders.clear();
-            return;
+            return 0;
         };
+        let mut shared = 0;
         for (mut lender, lent) in self.lenders.drain(..) {
             if lent.is_empty() {
                 continue;
@@ -523,7 +521,7 @@ impl Loans {
             while !lender.try_disown(&lent) {
                 if spins == SETTLE_SPINS {
                     lender.share(&lent);
-                    self.shared += 1;
+                    shared += 1;
                     break;
                 }
                 spins += 1;
@@ -532,6 +530,7 @@ impl Loans {
         }
         // SAFETY: every input disowned or counted the blobs it lent, just above.
         unsafe { borrower.settle_lent() };
+        shared
     }
 }
 

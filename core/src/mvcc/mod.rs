@@ -935,10 +935,10 @@ impl Engine {
                 bottom,
                 output_bytes_max: if bottom { run_bytes_max } else { None },
             };
-            // SAFETY: `loans` settles the blobs the new run borrows from the input runs on
-            // every path out of here; until the run is installed, dropping it leaves them to
-            // the inputs.
-            #[expect(unsafe_code, reason = "the new run borrows blobs from the input runs")]
+            // SAFETY: `loans` settles the blobs the new run borrows from the inputs (memtables
+            // and runs) on every path out of here; until the run is installed, dropping it
+            // leaves them to the inputs.
+            #[expect(unsafe_code, reason = "the new run borrows blobs from the inputs")]
             let (run, stats, lent) = unsafe { merge::merge(inputs, &params) };
             let lenders = (tables.frozen.iter().cloned().map(merge::Lender::Mem))
                 .chain(

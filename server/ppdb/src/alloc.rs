@@ -67,7 +67,8 @@ pub fn set_budget(bytes: usize) {
 }
 
 /// The bytes of free blocks the cache keeps now.
-pub fn cached_bytes() -> usize {
+#[cfg(test)]
+fn cached_bytes() -> usize {
     CACHED_BYTES.load(Ordering::Relaxed)
 }
 
@@ -84,8 +85,8 @@ fn class_of(layout: Layout) -> Option<usize> {
 /// The layout of every block of `class`.
 fn class_layout(class: usize) -> Layout {
     let size = SMALLEST + class * CLASS_BYTES;
-    // A multiple of 64 and a power-of-two alignment: always valid.
-    Layout::from_size_align(size, ALIGN).unwrap_or(Layout::new::<[u128; 1]>())
+    Layout::from_size_align(size, ALIGN)
+        .expect("a multiple of 64 bytes with a power-of-two alignment is a valid layout")
 }
 
 fn stack(class: usize) -> std::sync::MutexGuard<'static, Stack> {
