@@ -36,8 +36,12 @@ pub const LARGEST: usize = 16 << 10;
 const ALIGN: usize = 16;
 /// The number of size classes.
 const CLASSES: usize = (LARGEST - SMALLEST) / CLASS_BYTES + 1;
-/// The most blocks a class keeps.
-const SLOTS: usize = 4096;
+/// The most blocks a class keeps: 64 MiB of 4 KiB values. A merge frees thousands of blobs at
+/// once; with 4 096 slots (16 MiB of them) the stack overflowed back to the system allocator and
+/// the workers allocated from it again until the next merge (`docs/performance.md`, "The
+/// allocator"). The stacks are static and zeroed, so a class's slots take memory only as far as
+/// it has ever filled them (8 bytes per cached block).
+const SLOTS: usize = 16384;
 /// The cache's byte budget until [`set_budget`] is called.
 const BUDGET_DEFAULT: usize = 4 << 20;
 
