@@ -97,26 +97,6 @@ fn stack(class: usize) -> std::sync::MutexGuard<'static, Stack> {
     STACKS[class].lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Asks the CPU to bring the first cache line of `block` into its cache before it is written:
-/// the header the next allocation of the class writes first. A cached block was freed long ago,
-/// usually by another thread, so that first write missed the cache and the TLB on every
-/// allocation (`docs/performance.md`, "The allocator").
-#[inline]
-#[cfg_attr(target_arch = "x86_64", expect(unsafe_code, reason = "a CPU intrinsic"))]
-fn prefetch_for_write(block: *mut u8) {
-    #[cfg(target_arch = "x86_64")]
-    #[allow(unused_unsafe, reason = "the intrinsic is safe to call in newer Rust versions")]
-    // SAFETY: a prefetch is a hint: it reads and writes nothing and never faults, whatever the
-    // address (here, a free block the cache owns).
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-            block.cast_const().cast(),
-        );
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = block;
-}
-
 /// The system allocator with a cache of freed blocks by size class (see the module
 /// documentation).
 #[derive(Debug, Default, Clone, Copy)]
@@ -133,20 +113,16 @@ unsafe impl GlobalAlloc for ClassCache {
             // SAFETY: the caller's contract, passed on.
             return unsafe { System.alloc(layout) };
         };
-        let popped = {
+        let block = {
             let mut stack = stack(class);
             stack.len.checked_sub(1).map(|top| {
                 stack.len = top;
-                let next = top.checked_sub(1).map(|below| stack.blocks[below]);
-                (stack.blocks[top], next)
+                stack.blocks[top]
             })
         };
-        match popped {
-            Some((block, next)) => {
+        match block {
+            Some(block) => {
                 CACHED_BYTES.fetch_sub(class_layout(class).size(), Ordering::Relaxed);
-                if let Some(next) = next {
-                    prefetch_for_write(next);
-                }
                 block
             }
             // SAFETY: a valid, non-zero layout.
