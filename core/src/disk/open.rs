@@ -14,7 +14,10 @@
 //! 3. A new manifest (a snapshot of the version) and a new segment are created and synced,
 //!    the directory synced, and `CURRENT` switched to the new manifest. Files no longer
 //!    needed (older manifests, segments below `log_number`, tables the manifest does not list,
-//!    temporary files) are removed.
+//!    temporary files) are removed; segments that replayed nothing are among them.
+//! 4. If recovery skipped corrupt regions ([`RecoveryMode::SkipCorrupt`]), what was replayed
+//!    is flushed to a table at once, which retires the damaged segments: the next open,
+//!    strict or not, does not meet them again.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -86,12 +89,13 @@ impl Engine {
         replay(&engine, fs, dir, &segments, options.recovery, &mut info)?;
         info.seq_last = engine.seq_last();
 
-        // A fresh manifest and segment; the replayed segments stay until their data is flushed.
+        // A fresh manifest and segment; the replayed segments stay until their data is flushed,
+        // unless they brought nothing into the memtable (all stale, skipped or empty).
         let manifest_number = next;
         let segment_number = next + 1;
         next += 2;
         version.next_file_number = next;
-        if segments.is_empty() {
+        if info.records == 0 {
             version.log_number = segment_number;
         }
         let manifest_path = join(dir, &manifest_file_name(manifest_number));
@@ -122,7 +126,15 @@ impl Engine {
             read_errors,
         );
         engine.attach_storage(Box::new(disk));
-        engine.after_recovery(platform.clock().unix_time_secs());
+        let now = platform.clock().unix_time_secs();
+        engine.after_recovery(now);
+        if info.skipped_regions > 0 && info.records > 0 {
+            // The damaged segments would fail the next strict open: flush what they gave, so
+            // that they are retired now. A failed flush (counted in the disk stats) leaves
+            // them for a later one, as any flush.
+            engine.rotate(now);
+            engine.maintain(now);
+        }
         info.elapsed = platform.clock().now().saturating_duration_since(start);
         Ok((engine, info))
     }

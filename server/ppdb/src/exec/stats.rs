@@ -184,6 +184,13 @@ fn general(cx: &Cx<'_>, out: &mut Vec<u8>) {
         stat(out, "wal_syncs", store.wal_syncs);
         stat(out, "wal_records", store.wal_records);
         stat(out, "wal_bytes", store.wal_bytes);
+        stat(out, "wal_write_errors", store.wal_write_errors);
+        stat(out, "wal_segments_deleted", store.wal_segments_deleted);
+        stat(out, "disk_tables", store.disk_tables);
+        stat(out, "disk_table_bytes", store.disk_table_bytes);
+        stat(out, "disk_flushes", store.disk_flushes);
+        stat(out, "disk_flush_errors", store.disk_flush_errors);
+        stat(out, "disk_read_errors", store.disk_read_errors);
     }
 }
 

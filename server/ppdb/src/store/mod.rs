@@ -602,6 +602,13 @@ impl Store {
             out.wal_syncs += st.disk.wal_syncs;
             out.wal_records += st.disk.wal_records;
             out.wal_bytes += st.disk.wal_bytes;
+            out.wal_write_errors += st.disk.wal_write_errors;
+            out.wal_segments_deleted += st.disk.segments_deleted;
+            out.disk_tables += st.disk.tables as u64;
+            out.disk_table_bytes += st.disk.table_bytes;
+            out.disk_flushes += st.disk.flushes;
+            out.disk_flush_errors += st.disk.flush_errors;
+            out.disk_read_errors += st.disk.read_errors;
         }
         out
     }
@@ -636,6 +643,21 @@ pub struct StoreStats {
     pub wal_records: u64,
     /// Disk mode: bytes logged.
     pub wal_bytes: u64,
+    /// Disk mode: log writes or syncs that failed.
+    pub wal_write_errors: u64,
+    /// Disk mode: log segments deleted once their data was in tables.
+    pub wal_segments_deleted: u64,
+    /// Disk mode: tables on disk.
+    pub disk_tables: u64,
+    /// Disk mode: the tables' bytes.
+    pub disk_table_bytes: u64,
+    /// Disk mode: memtables flushed to tables.
+    pub disk_flushes: u64,
+    /// Disk mode: flushes that failed (their memtables stay in memory and are retried).
+    pub disk_flush_errors: u64,
+    /// Disk mode: table reads that failed (I/O or checksum); each read as if the version
+    /// were absent.
+    pub disk_read_errors: u64,
 }
 
 /// The engine's expiry field for a protocol expiry: 0 never, 1 (long past) for already
