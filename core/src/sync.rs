@@ -176,6 +176,28 @@ mod imp {
 pub use imp::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use portable_atomic::AtomicU64;
 
+/// Asks the CPU to bring the cache line at `p` into its cache: a hint for a load that comes
+/// soon, so that several independent misses overlap instead of following one another. It reads
+/// nothing and never faults, whatever the address. x86-64 only; elsewhere it does nothing.
+#[inline]
+#[cfg_attr(
+    target_arch = "x86_64",
+    expect(unsafe_code, reason = "a CPU intrinsic")
+)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(
+        unused_unsafe,
+        reason = "the intrinsic is safe to call in newer Rust versions"
+    )]
+    // SAFETY: a prefetch is a hint: no memory is accessed and no fault is raised.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +215,15 @@ mod tests {
         }
         *l.write() = 7;
         assert_eq!(*l.read(), 7);
+    }
+
+    #[test]
+    fn prefetch_is_only_a_hint() {
+        let v = [1u64, 2, 3];
+        prefetch(v.as_ptr());
+        // Addresses that must not be read are fine too.
+        prefetch(core::ptr::null::<u64>());
+        prefetch(v.as_ptr().wrapping_add(1 << 40));
+        assert_eq!(v, [1, 2, 3]);
     }
 }

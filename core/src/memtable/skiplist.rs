@@ -1079,8 +1079,33 @@ impl<'a> Iter<'a> {
         if older.is_null() {
             // SAFETY: as above.
             self.set_at_newest(unsafe { link(self.node, 0).load(Ordering::Acquire) });
+            self.prefetch_ahead();
         } else {
             self.version = older;
+        }
+    }
+
+    /// Prefetches, from the node just reached, the newest version of the next node and the
+    /// node after it. Nodes are linked in key order but were allocated in arrival order, and
+    /// versions live in another arena: a walk in key order (a scan, a merge) misses the cache
+    /// on every node and every version, one after the other. With these hints the misses of the
+    /// next steps overlap with this one (docs/performance.md, "The maintenance thread's
+    /// walk").
+    #[inline]
+    fn prefetch_ahead(&self) {
+        if self.node.is_null() {
+            return;
+        }
+        // SAFETY: `self.node` is a published node of the list, so its level-0 link is
+        // initialized; the successor it holds (if any) is published too, so its header
+        // (version chain and links) is fully written. Only pointers are read; their targets are
+        // prefetched, never dereferenced.
+        unsafe {
+            let next = link(self.node, 0).load(Ordering::Acquire);
+            if !next.is_null() {
+                crate::sync::prefetch(newest(next));
+                crate::sync::prefetch(link(next, 0).load(Ordering::Relaxed));
+            }
         }
     }
 
