@@ -18,7 +18,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use common::{exchange, read_until, Server};
+use common::{exchange, read_until, stat, Server};
 
 /// A tmpfs mounted on a temporary directory, unmounted on drop.
 struct Tmpfs {
@@ -86,15 +86,6 @@ fn check_all(stream: &mut TcpStream, acked: &[usize]) {
         expected.extend_from_slice(b"\r\nEND\r\n");
         assert!(reply == expected, "acknowledged key k{i} is wrong or lost");
     }
-}
-
-fn stat(stream: &mut TcpStream, name: &str) -> u64 {
-    let reply = exchange(stream, b"stats\r\n", b"END\r\n");
-    let text = String::from_utf8(reply).expect("utf-8");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("STAT {name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in stats"))
 }
 
 #[test]

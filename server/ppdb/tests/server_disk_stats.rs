@@ -5,20 +5,8 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpStream;
 
-use common::{exchange, read_until, Server};
-
-fn stats(stream: &mut TcpStream) -> String {
-    String::from_utf8(exchange(stream, b"stats\r\n", b"END\r\n")).expect("utf-8")
-}
-
-fn stat(text: &str, name: &str) -> u64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("STAT {name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in stats:\n{text}"))
-}
+use common::{read_until, stat_number, stats, Server};
 
 #[test]
 fn disk_mode_stats_count_flushes_tables_and_deleted_segments() {
@@ -38,19 +26,24 @@ fn disk_mode_stats_count_flushes_tables_and_deleted_segments() {
     // Flushes run in the background: wait for the first few.
     let mut text = stats(&mut stream);
     for _ in 0..200 {
-        if stat(&text, "disk_flushes") >= 2 && stat(&text, "wal_segments_deleted") >= 1 {
+        if stat_number(&text, "disk_flushes") >= 2
+            && stat_number(&text, "wal_segments_deleted") >= 1
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(25));
         text = stats(&mut stream);
     }
-    assert_eq!(stat(&text, "disk_mode"), 1);
-    assert!(stat(&text, "disk_flushes") >= 2, "{text}");
-    assert!(stat(&text, "disk_tables") >= 1, "{text}");
-    assert!(stat(&text, "disk_table_bytes") >= 1_000_000, "{text}");
-    assert!(stat(&text, "wal_segments_deleted") >= 1, "{text}");
+    assert_eq!(stat_number(&text, "disk_mode"), 1);
+    assert!(stat_number(&text, "disk_flushes") >= 2, "{text}");
+    assert!(stat_number(&text, "disk_tables") >= 1, "{text}");
+    assert!(
+        stat_number(&text, "disk_table_bytes") >= 1_000_000,
+        "{text}"
+    );
+    assert!(stat_number(&text, "wal_segments_deleted") >= 1, "{text}");
     for errors in ["wal_write_errors", "disk_flush_errors", "disk_read_errors"] {
-        assert_eq!(stat(&text, errors), 0, "{errors}:\n{text}");
+        assert_eq!(stat_number(&text, errors), 0, "{errors}:\n{text}");
     }
 }
 

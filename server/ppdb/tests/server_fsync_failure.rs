@@ -11,11 +11,10 @@
 mod common;
 
 use std::fs;
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
-use common::{command, exchange, read_to_close, Server};
+use common::{command, exchange, read_to_close, stat_text, stats, Server};
 
 const SHIM: &str = r#"
 #define _GNU_SOURCE
@@ -62,14 +61,6 @@ fn build_shim(dir: &Path) -> String {
     library.to_str().expect("utf-8 path").to_string()
 }
 
-fn stat(stream: &mut TcpStream, name: &str) -> String {
-    let reply = exchange(stream, b"stats\r\n", b"END\r\n");
-    let text = String::from_utf8(reply).expect("utf-8");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("STAT {name} ")).map(str::to_string))
-        .unwrap_or_else(|| panic!("no {name} in stats"))
-}
-
 #[test]
 fn after_a_failed_sync_items_are_refused_stats_answer_and_nothing_unsynced_is_acknowledged() {
     let scratch = tempfile::tempdir().expect("temp dir");
@@ -99,7 +90,7 @@ fn after_a_failed_sync_items_are_refused_stats_answer_and_nothing_unsynced_is_ac
         exchange(&mut before, b"set a 0 0 1\r\nx\r\n", b"\r\n"),
         b"STORED\r\n"
     );
-    assert_eq!(stat(&mut before, "disk_write_failed"), "0");
+    assert_eq!(stat_text(&stats(&mut before), "disk_write_failed"), "0");
 
     fs::write(&trigger, b"").expect("create the trigger");
     // The write whose sync fails is never acknowledged: its connection is closed unanswered.
@@ -122,7 +113,7 @@ fn after_a_failed_sync_items_are_refused_stats_answer_and_nothing_unsynced_is_ac
     );
     assert_eq!(exchange(&mut after, b"mg a v\r\n", b"\r\n"), POISONED);
     assert_eq!(exchange(&mut after, b"delete a\r\n", b"\r\n"), POISONED);
-    assert_eq!(stat(&mut after, "disk_write_failed"), "1");
+    assert_eq!(stat_text(&stats(&mut after), "disk_write_failed"), "1");
     assert!(exchange(&mut after, b"version\r\n", b"\r\n").starts_with(b"VERSION "));
     // The connection opened before the failure is served the same way.
     assert_eq!(exchange(&mut before, b"get a\r\n", b"\r\n"), POISONED);

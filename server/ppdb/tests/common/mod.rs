@@ -235,6 +235,31 @@ pub(crate) fn exchange(stream: &mut TcpStream, request: &[u8], end: &[u8]) -> Ve
     read_until(stream, end)
 }
 
+/// Sends `stats` and returns the whole reply as text.
+pub(crate) fn stats(stream: &mut TcpStream) -> String {
+    String::from_utf8(exchange(stream, b"stats\r\n", b"END\r\n")).expect("utf-8 stats")
+}
+
+/// The value of `STAT name` in a `stats` reply (panics if the line is missing).
+pub(crate) fn stat_text<'t>(text: &'t str, name: &str) -> &'t str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("STAT {name} ")))
+        .unwrap_or_else(|| panic!("no {name} in stats:\n{text}"))
+}
+
+/// The numeric value of `STAT name` in a `stats` reply.
+pub(crate) fn stat_number(text: &str, name: &str) -> u64 {
+    let value = stat_text(text, name);
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is not a number: {value:?}"))
+}
+
+/// Sends `stats` and returns the numeric value of `STAT name`.
+pub(crate) fn stat(stream: &mut TcpStream, name: &str) -> u64 {
+    stat_number(&stats(stream), name)
+}
+
 /// Reads until what was read ends with `end`.
 pub(crate) fn read_until(stream: &mut TcpStream, end: &[u8]) -> Vec<u8> {
     let mut reply = Vec::new();
