@@ -51,6 +51,25 @@ struct Stack {
     blocks: [*mut u8; SLOTS],
 }
 
+impl Stack {
+    /// Takes the most recently pushed block, if any.
+    fn pop(&mut self) -> Option<*mut u8> {
+        let top = self.len.checked_sub(1)?;
+        self.len = top;
+        Some(self.blocks[top])
+    }
+
+    /// Keeps `block` if there is a free slot; returns whether it did.
+    fn push(&mut self, block: *mut u8) -> bool {
+        if self.len == SLOTS {
+            return false;
+        }
+        self.blocks[self.len] = block;
+        self.len += 1;
+        true
+    }
+}
+
 // SAFETY: the pointers are free blocks owned by the cache, handed out to one thread at a time
 // under the stack's lock.
 #[expect(unsafe_code, reason = "free blocks move between threads")]
@@ -113,13 +132,7 @@ unsafe impl GlobalAlloc for ClassCache {
             // SAFETY: the caller's contract, passed on.
             return unsafe { System.alloc(layout) };
         };
-        let block = {
-            let mut stack = stack(class);
-            stack.len.checked_sub(1).map(|top| {
-                stack.len = top;
-                stack.blocks[top]
-            })
-        };
+        let block = stack(class).pop();
         match block {
             Some(block) => {
                 CACHED_BYTES.fetch_sub(class_layout(class).size(), Ordering::Relaxed);
@@ -151,15 +164,7 @@ unsafe impl GlobalAlloc for ClassCache {
         };
         let size = class_layout(class).size();
         let kept = CACHED_BYTES.load(Ordering::Relaxed) + size <= BUDGET.load(Ordering::Relaxed)
-            && {
-                let mut stack = stack(class);
-                let len = stack.len;
-                (len < SLOTS).then(|| {
-                    stack.blocks[len] = ptr;
-                    stack.len = len + 1;
-                })
-            }
-            .is_some();
+            && stack(class).push(ptr);
         if kept {
             CACHED_BYTES.fetch_add(size, Ordering::Relaxed);
         } else {
@@ -204,11 +209,10 @@ mod tests {
     fn drain() {
         for class in 0..CLASSES {
             let mut stack = stack(class);
-            while let Some(top) = stack.len.checked_sub(1) {
-                stack.len = top;
+            while let Some(block) = stack.pop() {
                 CACHED_BYTES.fetch_sub(class_layout(class).size(), Ordering::Relaxed);
                 // SAFETY: a free block of the class, now taken off its stack.
-                unsafe { System.dealloc(stack.blocks[top], class_layout(class)) };
+                unsafe { System.dealloc(block, class_layout(class)) };
             }
         }
     }
