@@ -330,6 +330,35 @@ pub(crate) struct MergeParams<'p> {
     pub(crate) bottom: bool,
     /// Evict the coldest keys until the run holds at most this many bytes.
     pub(crate) output_bytes_max: Option<usize>,
+    /// Called every [`PAUSE_KEYS`] keys (see [`Config::pause`](super::Config::pause)).
+    pub(crate) pause: Option<fn()>,
+}
+
+/// How many keys a merge handles between two calls of its pause hook.
+pub(crate) const PAUSE_KEYS: usize = 1024;
+
+/// Calls a merge's pause hook (if any) once every [`PAUSE_KEYS`] ticks.
+struct Pacer {
+    pause: Option<fn()>,
+    ticks: usize,
+}
+
+impl Pacer {
+    fn new(pause: Option<fn()>) -> Pacer {
+        Pacer { pause, ticks: 0 }
+    }
+
+    /// One key handled.
+    #[inline]
+    fn tick(&mut self) {
+        self.ticks += 1;
+        if self.ticks == PAUSE_KEYS {
+            self.ticks = 0;
+            if let Some(pause) = self.pause {
+                pause();
+            }
+        }
+    }
 }
 
 /// One key's kept versions in the merge's scratch list.
@@ -375,7 +404,9 @@ pub(crate) unsafe fn merge(
     let mut keys: Vec<KeyGroup> = Vec::new();
     let mut group: Vec<VersionRef<'_>> = Vec::new();
     let mut origins: Vec<Option<(usize, u32)>> = Vec::new();
+    let mut pacer = Pacer::new(params.pause);
     while let Some(first) = cursor.current_in_memory() {
+        pacer.tick();
         group.clear();
         origins.clear();
         let mut epoch = 0u32;
@@ -422,6 +453,7 @@ pub(crate) unsafe fn merge(
         .sum();
     let mut builder = RunBuilder::with_capacity(kept.len(), data_bytes);
     for k in &keys {
+        pacer.tick();
         if evict.evicts(k, &kept[k.first]) {
             stats.keys_evicted += 1;
             stats.keys_evicted_live += u64::from(k.live);
@@ -556,7 +588,9 @@ pub(crate) fn flush_into(
     let mut stats = MergeStats::default();
     let mut group: Vec<VersionRef<'_>> = Vec::new();
     let mut kept: Vec<VersionRef<'_>> = Vec::new();
+    let mut pacer = Pacer::new(params.pause);
     while let Some(first) = cursor.current_in_memory() {
+        pacer.tick();
         group.clear();
         while let Some(v) = cursor.current_in_memory().filter(|v| v.key == first.key) {
             group.push(v);
@@ -718,6 +752,7 @@ mod tests {
             epoch: 0,
             bottom: true,
             output_bytes_max: None,
+            pause: None,
         };
         let mut kept = Vec::new();
         collect_key(group, &params, &mut st, &mut kept);
@@ -820,6 +855,7 @@ mod tests {
             epoch: 0,
             bottom: false,
             output_bytes_max: None,
+            pause: None,
         };
         let mut e = val(9);
         e.expire_at = 50;

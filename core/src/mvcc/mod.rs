@@ -51,7 +51,7 @@ use snapshot::{Snapshot, SnapshotRegistry};
 use txn::{Isolation, Transaction};
 
 /// Engine configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The active memtable is frozen once it holds this many bytes.
     pub memtable_bytes_max: usize,
@@ -80,6 +80,11 @@ pub struct Config {
     pub run_merge_ratio: usize,
     /// The most runs kept; a merge that would leave more merges the oldest ones too.
     pub runs_max: usize,
+    /// Called by long maintenance work (merges and flushes) every thousand keys or so, from
+    /// the thread doing it: a host can yield the processor there (`std::thread::yield_now`),
+    /// so that a merge on a busy machine runs in short slices between the threads serving
+    /// requests instead of one long one. `None`: nothing is called.
+    pub pause: Option<fn()>,
 }
 
 impl Default for Config {
@@ -97,6 +102,7 @@ impl Default for Config {
             evict: true,
             run_merge_ratio: 2,
             runs_max: 8,
+            pause: None,
         }
     }
 }
@@ -934,6 +940,7 @@ impl Engine {
                 epoch,
                 bottom,
                 output_bytes_max: if bottom { run_bytes_max } else { None },
+                pause: self.config.pause,
             };
             // SAFETY: `loans` settles the blobs the new run borrows from the inputs (memtables
             // and runs) on every path out of here; until the run is installed, dropping it
@@ -1250,6 +1257,7 @@ impl Engine {
             epoch: self.epoch.load(Ordering::Relaxed),
             bottom: false,
             output_bytes_max: None,
+            pause: self.config.pause,
         };
         let mut stats = MergeStats::default();
         let request = FlushRequest {

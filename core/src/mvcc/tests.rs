@@ -3,6 +3,7 @@
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::AtomicUsize;
 
 use super::batch::PutOptions;
 use super::*;
@@ -344,6 +345,35 @@ fn manual_maintain_without_inline_merge() {
     assert!(m.versions_in > m.versions_out);
     assert_eq!(e.stats().frozen_memtables, 0);
     assert_eq!(value(&e, b"k").unwrap(), 499u32.to_le_bytes());
+}
+
+static PAUSES: AtomicUsize = AtomicUsize::new(0);
+
+fn count_pause() {
+    PAUSES.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn a_merge_calls_the_pause_hook_every_thousand_keys_or_so() {
+    let e = Engine::new(Config {
+        merge_inline: false,
+        memtable_bytes_max: 1 << 20,
+        pause: Some(count_pause),
+        ..small()
+    })
+    .unwrap();
+    for i in 0..5000u32 {
+        put(&e, &i.to_be_bytes(), b"v");
+    }
+    e.rotate(0);
+    assert_eq!(PAUSES.load(Ordering::Relaxed), 0, "writes do not pause");
+    let m = e.maintain(0);
+    assert_eq!(m.versions_out, 5000);
+    // 5000 keys gathered, then 5000 written to the run: one pause per 1024.
+    assert_eq!(PAUSES.load(Ordering::Relaxed), 10_000 / merge::PAUSE_KEYS);
+    for i in (0..5000u32).step_by(499) {
+        assert_eq!(value(&e, &i.to_be_bytes()).unwrap(), b"v");
+    }
 }
 
 #[test]

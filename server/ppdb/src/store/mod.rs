@@ -16,6 +16,13 @@
 //! the thread merges them (`FROZEN_STALL`) makes its writers merge inline again: back pressure
 //! that bounds memory.
 //!
+//! The maintenance thread takes turns with the workers as they take turns with each other: after
+//! [`MAINTENANCE_TURN`] (200 µs) of work it yields its core, between shards and, through the
+//! engines' pause hook (`Config::pause`), every thousand keys or so inside a merge. Without that
+//! a merge ran for the kernel's whole time slice (4 ms at 250 Hz) while a worker waiting for
+//! that core, and every connection of it, waited too (docs/performance.md, "The maintenance
+//! thread takes turns").
+//!
 //! Disk mode ([`Store::open_dir`]) keeps the data in one engine whose commits go through the
 //! write-ahead log (`docs/durability.md`): one log, so that concurrent writers share its group
 //! commit. With `Durability::Periodic` a thread syncs the log on that period, and dropping the
@@ -24,10 +31,11 @@
 //! CAS uniques are the engine's sequence numbers (per shard; a CAS unique is only ever compared
 //! for one key). A touch keeps the CAS unique, as memcached does.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ppdb_core::{
     BatchOp, Config, DiskOptions, Durability, Engine, Error, Lookup, PutOptions, RecoveryInfo,
@@ -190,9 +198,40 @@ impl StoreConfig {
             value_bytes_max: self.value_bytes_max,
             seed: self.seed ^ (shard as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
             merge_inline: !self.background_merges,
+            pause: self.background_merges.then_some(pause as fn()),
             ..Config::default()
         }
     }
+}
+
+/// How long the maintenance thread works before it offers its core to other threads, as the
+/// workers do after their turn (see the module documentation).
+const MAINTENANCE_TURN: Duration = Duration::from_micros(200);
+
+thread_local! {
+    /// When the current thread's turn of maintenance work began.
+    static TURN_START: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Starts a turn of maintenance work on this thread.
+fn new_turn() {
+    TURN_START.with(|start| start.set(Some(Instant::now())));
+}
+
+/// The engines' pause hook (`Config::pause`, called every thousand keys or so of a merge) and
+/// the maintenance thread's pause between shards: yields the core once the turn is over.
+fn pause() {
+    TURN_START.with(|start| {
+        let now = Instant::now();
+        match start.get() {
+            Some(began) if now.saturating_duration_since(began) < MAINTENANCE_TURN => {}
+            Some(_) => {
+                thread::yield_now();
+                start.set(Some(Instant::now()));
+            }
+            None => start.set(Some(now)),
+        }
+    });
 }
 
 /// Per-shard item accounting (see the module documentation).
@@ -754,12 +793,14 @@ impl Maintenance {
                 // wakes the thread again.
                 self.pending.store(false, Ordering::Release);
             }
+            new_turn();
             if self.stop.load(Ordering::Relaxed) {
                 return;
             }
             for engine in shards {
                 if engine.frozen_memtables() > 0 {
                     engine.maintain(unix_now());
+                    pause();
                 }
             }
         }

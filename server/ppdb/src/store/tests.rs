@@ -263,3 +263,23 @@ fn memory_limit_evicts_or_refuses() {
         assert_eq!(curr, stored, "{st:?}");
     }
 }
+
+#[test]
+fn background_merges_pause_after_a_turn_of_work() {
+    let background = StoreConfig {
+        background_merges: true,
+        ..StoreConfig::default()
+    };
+    assert!(background.engine_config(0).pause.is_some());
+    assert!(StoreConfig::default().engine_config(0).pause.is_none());
+
+    new_turn();
+    let began = TURN_START.with(Cell::get).expect("a turn began");
+    thread::sleep(MAINTENANCE_TURN * 5);
+    pause();
+    let next = TURN_START.with(Cell::get).expect("a turn began");
+    assert!(
+        next >= began + MAINTENANCE_TURN * 5,
+        "a pause after the turn starts a new one"
+    );
+}
