@@ -38,6 +38,12 @@ pub struct Settings {
     pub shutdown_enabled: bool,
     /// Close connections idle for this many seconds (0: never).
     pub idle_timeout_secs: u64,
+    /// Requests a connection executes before its worker turns to the others (`-R`, default
+    /// 20 as memcached's). Without such a budget, a client that keeps its pipeline full of large
+    /// sets kept its worker for up to 16 reads while the worker's other connections waited;
+    /// with it the 4 KiB set-heavy row's p99 fell by 10-15% (`docs/performance.md`, "Requests
+    /// per turn").
+    pub requests_per_event: usize,
     /// The byte cap of a connection's pending output before it stops reading requests.
     pub output_bytes_max: usize,
     /// The longest multiget (`get`/`gets`/`gat`/`gats`) line accepted.
@@ -56,6 +62,7 @@ impl Default for Settings {
             item_size_max: 1 << 20,
             shutdown_enabled: false,
             idle_timeout_secs: 0,
+            requests_per_event: 20,
             output_bytes_max: 4 << 20,
             multiget_line_bytes_max: 1 << 20,
         }
@@ -113,6 +120,8 @@ pub struct WorkerCounters {
     pub bytes_read: AtomicU64,
     /// Bytes written to clients.
     pub bytes_written: AtomicU64,
+    /// Times a connection gave way to the others after `-R` requests.
+    pub conn_yields: AtomicU64,
 }
 
 impl WorkerCounters {

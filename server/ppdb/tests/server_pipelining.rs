@@ -4,7 +4,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{exchange, read_until, Server};
+use common::{exchange, read_until, stat_number, stats, Server};
 
 #[test]
 fn pipelined_requests_are_answered_in_order() {
@@ -75,4 +75,42 @@ fn requests_left_after_a_turn_are_answered_without_more_input() {
     assert_eq!(replies, expected);
     let reply = exchange(&mut stream, b"get t40\r\n", b"END\r\n");
     assert_eq!(reply, b"VALUE t40 0 1\r\n0\r\nEND\r\n");
+}
+
+/// `-R 2`: a connection gives way after every two requests. Seven requests in one write are all
+/// answered, in order, each yield counts in `conn_yields`, and `stats settings` shows the
+/// setting; with the default of 20 the same seven requests never yield.
+#[test]
+fn max_reqs_per_event_sets_the_turn_and_counts_yields() {
+    let seven_sets = || {
+        let mut request = Vec::new();
+        for i in 0..7 {
+            request.extend_from_slice(format!("set r{i} 0 0 1\r\n{i}\r\n").as_bytes());
+        }
+        request
+    };
+    for (args, yields_min, yields_max) in [(&["-R", "2"][..], 1, u64::MAX), (&[][..], 0, 0)] {
+        let server = Server::start(args);
+        let mut stream = server.connect();
+        stream.write_all(&seven_sets()).unwrap();
+        let mut replies = Vec::new();
+        while replies.len() < 7 * b"STORED\r\n".len() {
+            replies.extend(read_until(&mut stream, b"STORED\r\n"));
+        }
+        assert_eq!(replies, b"STORED\r\n".repeat(7), "{args:?}");
+        let text = stats(&mut stream);
+        let yields = stat_number(&text, "conn_yields");
+        assert!(
+            (yields_min..=yields_max).contains(&yields),
+            "{args:?}: conn_yields {yields}"
+        );
+        let settings = exchange(&mut stream, b"stats settings\r\n", b"END\r\n");
+        let expected = if args.is_empty() { "20" } else { "2" };
+        let line = format!("STAT reqs_per_event {expected}\r\n");
+        assert!(
+            String::from_utf8_lossy(&settings).contains(&line),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&settings)
+        );
+    }
 }

@@ -52,6 +52,10 @@ const TRAFFIC_COUNTERS: [Counter; 2] = [
     ("bytes_written", |c| &c.bytes_written),
 ];
 
+/// Connections that gave way to the others after `-R` requests (after `threads`, as memcached
+/// prints it).
+const YIELD_COUNTER: Counter = ("conn_yields", |c| &c.conn_yields);
+
 /// Runs a `stats` request.
 pub(crate) fn stats(cx: &Cx<'_>, s: &Stats<'_>, out: &mut Vec<u8>) {
     match s {
@@ -157,6 +161,7 @@ fn general(cx: &Cx<'_>, out: &mut Vec<u8>) {
     let accepting = !shared.stopping.load(Ordering::Relaxed);
     stat(out, "accepting_conns", u64::from(accepting));
     stat(out, "threads", shared.settings.threads as u64);
+    stat(out, YIELD_COUNTER.0, shared.sum(YIELD_COUNTER.1));
     let items = item_stats(cx);
     stat(out, "bytes", items.bytes);
     stat(out, "curr_items", items.curr_items);
@@ -218,6 +223,7 @@ fn settings(cx: &Cx<'_>, out: &mut Vec<u8>) {
     stat(out, "num_threads", settings.threads as u64);
     stat_text(out, "stat_key_prefix", b":");
     stat_text(out, "detail_enabled", yes_no(cx.state().detail.enabled()));
+    stat(out, "reqs_per_event", settings.requests_per_event as u64);
     stat_text(out, "cas_enabled", b"yes");
     stat_text(out, "binding_protocol", b"ascii");
     stat(out, "item_size_max", settings.item_size_max as u64);
@@ -329,7 +335,8 @@ fn reset(cx: &Cx<'_>, out: &mut Vec<u8>) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     for worker in workers.iter() {
-        for (_, counter) in COMMAND_COUNTERS.iter().chain(TRAFFIC_COUNTERS.iter()) {
+        let counters = COMMAND_COUNTERS.iter().chain(TRAFFIC_COUNTERS.iter());
+        for (_, counter) in counters.chain([&YIELD_COUNTER]) {
             counter(worker).store(0, Ordering::Relaxed);
         }
     }

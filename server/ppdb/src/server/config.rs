@@ -72,6 +72,10 @@ pub struct ServerArgs {
     /// Close connections idle this many seconds; 0 never [default: 0] [env: PPDB_IDLE_TIMEOUT]
     #[arg(long = "idle-timeout", value_name = "SECS")]
     pub idle_timeout: Option<u64>,
+    /// Requests a connection runs before its worker serves the others [default: 20]
+    /// [env: PPDB_MAX_REQS_PER_EVENT]
+    #[arg(short = 'R', long = "max-reqs-per-event", value_name = "N")]
+    pub max_reqs_per_event: Option<usize>,
     /// Keep the data in this directory (write-ahead log, tables): a database that survives
     /// restarts and crashes, instead of a cache in memory [env: PPDB_DATA_DIR]
     #[arg(long = "data-dir", value_name = "DIR")]
@@ -106,9 +110,6 @@ pub struct MemcachedFlags {
     /// `-n`: slab minimum size.
     #[arg(short = 'n', long = "slab-min-size", hide = true)]
     pub slab_min_size: Option<String>,
-    /// `-R`: requests per event.
-    #[arg(short = 'R', long = "max-reqs-per-event", hide = true)]
-    pub max_reqs_per_event: Option<String>,
     /// `-B`: protocol.
     #[arg(short = 'B', long = "protocol", hide = true)]
     pub protocol: Option<String>,
@@ -197,7 +198,6 @@ impl MemcachedFlags {
         let valued = [
             ('f', &self.slab_growth_factor),
             ('n', &self.slab_min_size),
-            ('R', &self.max_reqs_per_event),
             ('B', &self.protocol),
             ('D', &self.delimiter),
             ('b', &self.listen_backlog),
@@ -338,6 +338,7 @@ struct FileConfig {
     enable_shutdown: Option<bool>,
     verbose: Option<u8>,
     idle_timeout: Option<u64>,
+    max_reqs_per_event: Option<usize>,
     data_dir: Option<PathBuf>,
     durability: Option<String>,
     recovery: Option<String>,
@@ -357,6 +358,7 @@ struct Layer {
     enable_shutdown: Option<bool>,
     verbose: Option<u8>,
     idle_timeout: Option<u64>,
+    max_reqs_per_event: Option<usize>,
     data_dir: Option<PathBuf>,
     durability: Option<Durability>,
     recovery: Option<Recovery>,
@@ -377,6 +379,7 @@ impl Layer {
             enable_shutdown: over.enable_shutdown.or(self.enable_shutdown),
             verbose: over.verbose.or(self.verbose),
             idle_timeout: over.idle_timeout.or(self.idle_timeout),
+            max_reqs_per_event: over.max_reqs_per_event.or(self.max_reqs_per_event),
             data_dir: over.data_dir.or(self.data_dir),
             durability: over.durability.or(self.durability),
             recovery: over.recovery.or(self.recovery),
@@ -421,6 +424,7 @@ impl Layer {
             enable_shutdown: file.enable_shutdown,
             verbose: file.verbose,
             idle_timeout: file.idle_timeout,
+            max_reqs_per_event: file.max_reqs_per_event,
             data_dir: file.data_dir,
             durability,
             recovery,
@@ -461,6 +465,7 @@ impl Layer {
             enable_shutdown: boolean("PPDB_ENABLE_SHUTDOWN")?,
             verbose: verbose.and_then(|v| u8::try_from(v).ok()),
             idle_timeout: number("PPDB_IDLE_TIMEOUT")?,
+            max_reqs_per_event: number("PPDB_MAX_REQS_PER_EVENT")?.map(saturating_usize),
             data_dir: var("PPDB_DATA_DIR").map(PathBuf::from),
             durability: var("PPDB_DURABILITY")
                 .map(|v| parse_durability(&v).map_err(|e| error(format!("PPDB_DURABILITY: {e}"))))
@@ -484,6 +489,7 @@ impl Layer {
             enable_shutdown: args.enable_shutdown.then_some(true),
             verbose: (args.verbose > 0).then_some(args.verbose),
             idle_timeout: args.idle_timeout.or(extended_idle_timeout),
+            max_reqs_per_event: args.max_reqs_per_event,
             data_dir: args.data_dir.clone(),
             durability: args.durability,
             recovery: args.recovery,
@@ -589,6 +595,16 @@ impl ServerConfig {
                 "-t/--threads must be between 1 and {THREADS_MAX} (got {threads})"
             )));
         }
+        let requests_per_event = layer
+            .max_reqs_per_event
+            .unwrap_or(defaults.requests_per_event);
+        if requests_per_event == 0 {
+            return Err(error(
+                "-R/--max-reqs-per-event: the number of requests per event must be greater \
+                 than 0"
+                    .to_string(),
+            ));
+        }
         let listen = layer.listen.unwrap_or(defaults.listen.clone());
         if listen.trim().is_empty() || listen.contains(',') {
             return Err(error(format!(
@@ -624,6 +640,7 @@ impl ServerConfig {
             item_size_max,
             shutdown_enabled: layer.enable_shutdown.unwrap_or(false),
             idle_timeout_secs: layer.idle_timeout.unwrap_or(0),
+            requests_per_event,
             output_bytes_max: defaults.output_bytes_max,
             multiget_line_bytes_max: item_size_max,
         };
@@ -856,7 +873,8 @@ mod tests {
     #[test]
     fn file_then_environment_then_flags() {
         let file = "port = 1000\nthreads = 3\nmemory-limit = 100\nmax-item-size = \"2m\"\n\
-                    enable-shutdown = true\nverbose = 1\nidle-timeout = 5\n";
+                    enable-shutdown = true\nverbose = 1\nidle-timeout = 5\n\
+                    max-reqs-per-event = 8\n";
         let env = [("PPDB_PORT", "2000"), ("PPDB_THREADS", "5")];
         let flags = ["--config", "ppdb.toml", "-p", "3000"];
         let config = resolve(&flags, &env, Some(file)).expect("valid");
@@ -867,6 +885,7 @@ mod tests {
         assert_eq!(s.item_size_max, 2 << 20);
         assert!(s.shutdown_enabled);
         assert_eq!(s.idle_timeout_secs, 5);
+        assert_eq!(s.requests_per_event, 8);
         assert_eq!(config.verbosity, 1);
         assert_eq!(s.connections_max, 1024, "the default where nobody says");
 
@@ -902,6 +921,7 @@ mod tests {
             ("PPDB_ENABLE_SHUTDOWN", "1"),
             ("PPDB_VERBOSE", "3"),
             ("PPDB_IDLE_TIMEOUT", "4"),
+            ("PPDB_MAX_REQS_PER_EVENT", "6"),
         ];
         let config = resolve(&[], &env, None).expect("valid");
         let s = &config.settings;
@@ -915,6 +935,7 @@ mod tests {
             (9, 1, 512 << 10)
         );
         assert_eq!((config.verbosity, s.idle_timeout_secs), (3, 4));
+        assert_eq!(s.requests_per_event, 6);
     }
 
     /// Flags, environment, and a part of the expected error.
@@ -943,6 +964,12 @@ mod tests {
             ),
             (&["-d"], &[], "daemon"),
             (&["-o", "idle_timeout=x"], &[], "not a valid number"),
+            (
+                &["-R", "0"],
+                &[],
+                "requests per event must be greater than 0",
+            ),
+            (&[], &[("PPDB_MAX_REQS_PER_EVENT", "0")], "greater than 0"),
         ];
         for (flags, env, expected) in cases {
             let err = resolve(flags, env, None).expect_err("must fail");
@@ -982,7 +1009,7 @@ mod tests {
                 "48",
                 "-L",
                 "-R",
-                "20",
+                "5",
                 "-B",
                 "ascii",
                 "-D",
@@ -999,13 +1026,14 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(config.settings.idle_timeout_secs, 7);
+        // -R is honoured, not ignored.
+        assert_eq!(config.settings.requests_per_event, 5);
         assert_eq!(
             config.ignored_flags,
             [
                 "-o modern",
                 "-f 1.25",
                 "-n 48",
-                "-R 20",
                 "-B ascii",
                 "-D :",
                 "-b 512",

@@ -11,9 +11,9 @@
 //! pending output in one `write`, and read once more. Sockets are registered edge-triggered,
 //! so the connection remembers whether the socket may still be readable or writable and keeps
 //! going until the kernel says `WouldBlock` (see [`SHORT_READ_DRAINS`]). A connection yields,
-//! so that its worker serves the others, once it has had [`REQUESTS_MAX`] requests executed
-//! (memcached's default for `-R`, its requests per event) or been driven [`ROUNDS_MAX`] times in
-//! a row; its worker comes back to it in the next round without waiting for an event.
+//! so that its worker serves the others, once it has had `-R` requests executed
+//! ([`Settings::requests_per_event`](crate::shared::Settings), 20 by default as in memcached;
+//! each such yield counts in `conn_yields`) or been driven [`ROUNDS_MAX`] times in a row; its worker comes back to it in the next round without waiting for an event.
 //!
 //! Limits:
 //! - the input holds at most [`Limits::buffer_len_max`] bytes (a command line plus the largest
@@ -45,11 +45,6 @@ pub const INPUT_BYTES_INITIAL: usize = 16 << 10;
 pub const OUTPUT_BYTES_KEPT: usize = 64 << 10;
 /// How many read/execute/write rounds a connection gets before it yields to the others.
 pub(crate) const ROUNDS_MAX: usize = 16;
-/// How many requests a connection gets executed before it yields to the others (memcached's
-/// `-R` default). Without it, a client that keeps its pipeline full of large sets kept its
-/// worker for up to [`ROUNDS_MAX`] reads while the worker's other connections waited; with it
-/// the 4 KiB set-heavy row's p99 fell by 10-15% (`docs/performance.md`, "Requests per turn").
-pub(crate) const REQUESTS_MAX: usize = 20;
 /// Whether a read that returns less than asked for proves the socket drained. On Linux's
 /// edge-triggered epoll, any data arriving after such a read raises a new event, so the extra
 /// `read` that would only say `WouldBlock` is skipped (one syscall of about four per request).
@@ -312,7 +307,7 @@ impl Connection {
 
     /// Executes, writes and reads until the socket has nothing more for now.
     pub(crate) fn drive(&mut self, env: &Env<'_>) -> Progress {
-        let mut budget = REQUESTS_MAX;
+        let mut budget = env.shared.settings.requests_per_event;
         for _ in 0..ROUNDS_MAX {
             let executed = self.execute_buffered(env, &mut budget);
             let written = match self.flush(env) {
@@ -323,6 +318,7 @@ impl Connection {
                 return Progress::Close(reason);
             }
             if budget == 0 {
+                WorkerCounters::add(&self.ctx.counters.conn_yields, 1);
                 return Progress::Yielded;
             }
             let read = match self.fill(env) {
