@@ -28,6 +28,10 @@ pub const VALUE_SIZE_MAX: usize = 64 << 20;
 pub const IN_FLIGHT_BYTES_MAX: u64 = 1 << 30;
 /// Longest run or reply timeout, in seconds.
 pub const SECONDS_MAX: f64 = 7.0 * 24.0 * 3600.0;
+/// The lowest and highest `--rate`, in requests per second.
+pub const RATE_MIN: f64 = 1.0;
+/// See [`RATE_MIN`].
+pub const RATE_MAX: f64 = 1e9;
 /// Requests in flight per connection during the fill, unless `--pipeline` is deeper or the
 /// in-flight byte limit is lower.
 pub const FILL_PIPELINE: usize = 16;
@@ -50,9 +54,13 @@ pub struct BenchArgs {
     /// Worker threads, each driving its connections with one event loop.
     #[arg(short = 't', long, default_value_t = 2)]
     pub threads: usize,
-    /// Requests kept in flight on each connection.
+    /// Requests kept in flight on each connection (with --rate: at most this many).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub pipeline: usize,
+    /// Send this many requests per second in total, on a fixed schedule, instead of as fast as
+    /// replies come back; latencies count from when each request was due (open loop).
+    #[arg(long, value_name = "OPS")]
+    pub rate: Option<f64>,
     /// Mix of operations as GET:SET weights (e.g. 90:10, 1:0 for gets only).
     #[arg(long, value_name = "GET:SET", default_value = "90:10")]
     pub ratio: Ratio,
@@ -216,8 +224,11 @@ pub struct Config {
     pub connections: usize,
     /// Worker threads (never more than connections).
     pub threads: usize,
-    /// Requests in flight per connection.
+    /// Requests in flight per connection (at most, with a rate).
     pub pipeline: usize,
+    /// Requests per second in total on a fixed schedule (open loop), or `None` to send as fast
+    /// as replies come back (closed loop).
+    pub rate: Option<f64>,
     /// Get and set weights.
     pub ratio: Ratio,
     /// Number of distinct keys.
@@ -281,6 +292,16 @@ impl Config {
                  more than the limit of {IN_FLIGHT_BYTES_MAX}"
             ));
         }
+        let rate = match args.rate {
+            None => None,
+            Some(rate) if rate.is_finite() && (RATE_MIN..=RATE_MAX).contains(&rate) => Some(rate),
+            Some(rate) => {
+                return usage(format!(
+                    "--rate must be between {RATE_MIN} and {RATE_MAX} requests per second, got \
+                     {rate}"
+                ))
+            }
+        };
         let stop = match (args.duration, args.requests) {
             (_, Some(0)) => return usage("--requests must be at least 1".into()),
             (_, Some(n)) => Stop::Requests(n),
@@ -293,6 +314,7 @@ impl Config {
             connections,
             threads,
             pipeline,
+            rate,
             ratio: args.ratio,
             keys: args.keys,
             key_size,
@@ -377,6 +399,7 @@ mod tests {
         assert!(c.fill);
         assert_eq!(c.protocol, Protocol::Text);
         assert_eq!(c.fill_pipeline(), FILL_PIPELINE);
+        assert_eq!(c.rate, None, "closed loop unless --rate");
     }
 
     #[test]
@@ -403,6 +426,8 @@ mod tests {
         assert!(!c.fill);
         assert_eq!(c.protocol, Protocol::Meta);
         assert_eq!(c.target(), "[::1]:11211");
+        let c = config("bench --rate 25000.5").expect("valid");
+        assert_eq!(c.rate, Some(25000.5));
         let c = config("bench --no-fill --warmup-fill --distribution zipf").expect("valid");
         assert!(c.fill);
         assert_eq!(
@@ -428,6 +453,10 @@ mod tests {
             "bench --duration 0",
             "bench --duration 5 --requests 10",
             "bench --requests 0",
+            "bench --rate 0",
+            "bench --rate -5",
+            "bench --rate nan",
+            "bench --rate 1e12",
             "bench --value-size 1000000 --pipeline 4096 -c 1000",
         ] {
             assert!(config(line).is_err(), "{line} was accepted");

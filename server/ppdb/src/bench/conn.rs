@@ -36,8 +36,12 @@ pub(crate) struct Pending {
     pub(crate) op: Op,
     /// The index of its key.
     pub(crate) key: u64,
-    /// When it was queued for sending.
+    /// When it was due: when it was queued for sending, or with `--rate` when the schedule
+    /// called for it (it may be queued later, if the connection had `--pipeline` requests in
+    /// flight then). Its latency counts from here.
     pub(crate) sent: Instant,
+    /// When it was queued for sending (the reply timeout counts from here).
+    pub(crate) queued: Instant,
 }
 
 /// Why a connection can go on no longer.

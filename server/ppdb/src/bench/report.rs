@@ -184,6 +184,7 @@ impl Report {
             "threads": c.threads,
             "connections": c.connections,
             "pipeline": c.pipeline,
+            "rate": c.rate,
             "ratio": c.ratio.to_string(),
             "keys": c.keys,
             "key_size": c.key_size,
@@ -226,11 +227,17 @@ impl Report {
             c.target(),
             c.protocol.name()
         );
-        let _ = writeln!(
+        let _ = write!(
             out,
             "load     {} connections on {} threads, pipeline {}, get:set {}",
             c.connections, c.threads, c.pipeline, c.ratio
         );
+        match c.rate {
+            Some(rate) => {
+                let _ = writeln!(out, ", open loop at {rate} requests/s");
+            }
+            None => out.push('\n'),
+        }
         let _ = writeln!(
             out,
             "keys     {} keys of {} bytes, {}, values of {} bytes, seed {}",

@@ -11,8 +11,14 @@
 //! ```
 //!
 //! Each connection keeps up to `pipeline` requests in flight: whenever replies arrive, as many
-//! new requests are queued and flushed as were answered, so the depth stays constant. The only
-//! shared state touched while measuring is the published progress, once per tick.
+//! new requests are queued and flushed as were answered, so the depth stays constant (a closed
+//! loop). With `--rate` the measured phase is an open loop instead: each connection has its
+//! share of the rate on a fixed [`Schedule`], sends a request when it falls due (if fewer than
+//! `pipeline` are in flight; otherwise as soon as a reply makes room), and the request's latency
+//! counts from when it was due, so a server that falls behind is charged for the wait it causes
+//! (no "coordinated omission"). On Linux a `timerfd` wakes the poll when the next request is
+//! due, since the poll itself waits in whole milliseconds. The only shared state touched while
+//! measuring is the published progress, once per tick.
 
 use std::io;
 use std::net::SocketAddr;
@@ -37,6 +43,29 @@ use super::zipf::Zipf;
 const TICK: Duration = Duration::from_millis(100);
 /// Readiness events taken from the poll at once.
 const EVENTS_MAX: usize = 1_024;
+/// The poll token of the schedule's timer; connections use their index.
+const TIMER: Token = Token(usize::MAX);
+
+/// The fixed request schedule of an open-loop run (`--rate`): each of the run's `C`
+/// connections sends a request every `C / rate` seconds, connection `g` offset by `g / C` of
+/// that interval, so that the run as a whole sends `rate` requests per second, evenly spread.
+#[derive(Debug)]
+struct Schedule {
+    interval: Duration,
+    /// When the next request of each of this worker's connections is due.
+    next_due: Vec<Instant>,
+}
+
+impl Schedule {
+    /// The schedule of connections `first..first + count` of `connections`, from `start`.
+    fn new(rate: f64, connections: usize, first: usize, count: usize, start: Instant) -> Self {
+        let interval = Duration::from_secs_f64(connections as f64 / rate);
+        let next_due = (first..first + count)
+            .map(|g| start + interval.mul_f64(g as f64 / connections as f64))
+            .collect();
+        Self { interval, next_due }
+    }
+}
 
 /// What the main thread and the workers share.
 #[derive(Debug)]
@@ -109,6 +138,11 @@ pub(crate) fn run(index: usize, shared: &Shared) -> Output {
             Stop::Requests(_) => None,
         },
     };
+    if let Some(rate) = config.rate {
+        let count = worker.conns.len();
+        let schedule = Schedule::new(rate, config.connections, worker.first, count, started);
+        worker.schedule = Some(schedule);
+    }
     output.measure = worker.drive(&mut source, config.pipeline);
     output.started = Some(started);
     output.finished = Some(worker.last_reply.unwrap_or(started));
@@ -227,6 +261,13 @@ struct Worker<'a> {
     shared: &'a Shared,
     poll: Poll,
     conns: Vec<Conn>,
+    /// The run-wide index of this worker's first connection.
+    first: usize,
+    /// The open-loop schedule of the measured phase, with `--rate`.
+    schedule: Option<Schedule>,
+    /// Wakes the poll when the next scheduled request is due (Linux).
+    #[cfg(target_os = "linux")]
+    timer: Option<timer::Timer>,
     encoder: Encoder,
     keys: KeyFormat,
     /// Requests in flight over all connections.
@@ -266,11 +307,24 @@ impl<'a> Worker<'a> {
         }
         let keys = KeyFormat::new(config.key_size, config.keys)
             .ok_or_else(|| io::Error::other("key size too small for the key space"))?;
+        #[cfg(target_os = "linux")]
+        let timer = match config.rate {
+            Some(_) => {
+                let timer = timer::Timer::new()?;
+                timer.register(poll.registry(), TIMER)?;
+                Some(timer)
+            }
+            None => None,
+        };
         Ok(Self {
             shared,
             poll,
             alive: conns.len(),
             conns,
+            first: first as usize,
+            schedule: None,
+            #[cfg(target_os = "linux")]
+            timer,
             encoder: Encoder::new(config.protocol, config.value_size),
             keys,
             in_flight: 0,
@@ -295,7 +349,14 @@ impl<'a> Worker<'a> {
         }
         let mut next_tick = Instant::now() + TICK;
         while self.in_flight > 0 || (self.alive > 0 && !source.exhausted()) {
-            let wake = source.deadline().map_or(next_tick, |d| d.min(next_tick));
+            let mut wake = source.deadline().map_or(next_tick, |d| d.min(next_tick));
+            if let Some(due) = self.next_due(source, pipeline) {
+                wake = wake.min(due);
+                if let Err(error) = self.arm_timer(due) {
+                    self.fail_all(&format!("timer failed: {error}"), &mut stats);
+                    break;
+                }
+            }
             let timeout = wake.saturating_duration_since(Instant::now());
             if let Err(error) = self.poll.poll(&mut events, Some(timeout)) {
                 if error.kind() == io::ErrorKind::Interrupted {
@@ -305,9 +366,19 @@ impl<'a> Worker<'a> {
                 break;
             }
             for event in &events {
+                if event.token() == TIMER {
+                    self.clear_timer();
+                    continue;
+                }
                 let index = event.token().0;
                 self.service(index, &mut stats);
                 self.top_up(index, source, pipeline, &mut stats);
+            }
+            if self.schedule.is_some() {
+                // Requests fall due whether or not their connection had an event.
+                for index in 0..self.conns.len() {
+                    self.top_up(index, source, pipeline, &mut stats);
+                }
             }
             let now = Instant::now();
             source.check_deadline(now);
@@ -365,16 +436,69 @@ impl<'a> Worker<'a> {
         if conn.pending.len() >= pipeline || source.exhausted() {
             return;
         }
-        let sent = Instant::now();
+        let now = Instant::now();
+        let mut queued = 0;
         while conn.pending.len() < pipeline {
+            // Closed loop: now. Open loop: when the schedule says, if that has come.
+            let sent = match &self.schedule {
+                None => now,
+                Some(schedule) if schedule.next_due[index] <= now => schedule.next_due[index],
+                Some(_) => break,
+            };
             let Some((op, key)) = source.next(&mut conn.rng) else {
                 break;
             };
-            conn.queue(Pending { op, key, sent }, &self.encoder, &self.keys);
+            let request = Pending {
+                op,
+                key,
+                sent,
+                queued: now,
+            };
+            conn.queue(request, &self.encoder, &self.keys);
+            if let Some(schedule) = &mut self.schedule {
+                schedule.next_due[index] += schedule.interval;
+            }
             self.in_flight += 1;
+            queued += 1;
+        }
+        if queued == 0 {
+            return;
         }
         if let Err(failure) = conn.flush() {
             self.fail(index, &failure.message(), stats);
+        }
+    }
+
+    /// With a schedule: when the next request of a connection that has room for one is due.
+    fn next_due(&self, source: &Source, pipeline: usize) -> Option<Instant> {
+        let schedule = self.schedule.as_ref()?;
+        if source.exhausted() {
+            return None;
+        }
+        self.conns
+            .iter()
+            .zip(&schedule.next_due)
+            .filter(|(conn, _)| !conn.failed && conn.pending.len() < pipeline)
+            .map(|(_, &due)| due)
+            .min()
+    }
+
+    /// Makes the timer wake the poll at `due` (on Linux; elsewhere the poll's own timeout, in
+    /// whole milliseconds, does).
+    fn arm_timer(&self, due: Instant) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Some(timer) = &self.timer {
+            return timer.arm(due.saturating_duration_since(Instant::now()));
+        }
+        let _ = due;
+        Ok(())
+    }
+
+    /// Consumes the timer's expiry so that it can fire again.
+    fn clear_timer(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some(timer) = &self.timer {
+            timer.clear();
         }
     }
 
@@ -386,7 +510,7 @@ impl<'a> Worker<'a> {
             let waited = conn
                 .pending
                 .front()
-                .map(|p| now.saturating_duration_since(p.sent));
+                .map(|p| now.saturating_duration_since(p.queued));
             if !conn.failed && waited > Some(timeout) {
                 let message = format!("no reply within {:.1} s", timeout.as_secs_f64());
                 self.fail(index, &message, stats);
@@ -438,5 +562,147 @@ impl<'a> Worker<'a> {
             }
             self.interval.clear();
         }
+    }
+}
+
+/// A `timerfd` for the poll: mio's poll waits in whole milliseconds, too coarse for a schedule
+/// whose requests fall due tens of microseconds apart.
+#[cfg(target_os = "linux")]
+mod timer {
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::time::Duration;
+
+    use mio::unix::SourceFd;
+    use mio::{Interest, Registry, Token};
+
+    /// A one-shot monotonic timer, non-blocking.
+    #[derive(Debug)]
+    pub(super) struct Timer {
+        fd: OwnedFd,
+    }
+
+    impl Timer {
+        #[expect(
+            unsafe_code,
+            reason = "timerfd_create and taking ownership of its descriptor"
+        )]
+        pub(super) fn new() -> io::Result<Self> {
+            // SAFETY: plain system call with constant arguments.
+            let fd = unsafe {
+                libc::timerfd_create(
+                    libc::CLOCK_MONOTONIC,
+                    libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: `fd` is a descriptor that was just opened and that nothing else owns.
+            Ok(Self {
+                fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            })
+        }
+
+        pub(super) fn register(&self, registry: &Registry, token: Token) -> io::Result<()> {
+            registry.register(
+                &mut SourceFd(&self.fd.as_raw_fd()),
+                token,
+                Interest::READABLE,
+            )
+        }
+
+        /// Fires once, `after` from now (at least a microsecond: zero would disarm it).
+        #[expect(unsafe_code, reason = "timerfd_settime")]
+        pub(super) fn arm(&self, after: Duration) -> io::Result<()> {
+            let after = after.max(Duration::from_micros(1));
+            let spec = libc::itimerspec {
+                it_interval: libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                },
+                it_value: libc::timespec {
+                    tv_sec: libc::time_t::try_from(after.as_secs()).unwrap_or(libc::time_t::MAX),
+                    tv_nsec: libc::c_long::from(after.subsec_nanos() as i32),
+                },
+            };
+            // SAFETY: `fd` is a timerfd this value owns; `spec` is a valid itimerspec and the
+            // old value is not asked for (null).
+            let done = unsafe {
+                libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut())
+            };
+            if done < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+
+        /// Reads the expiry count, so that the descriptor stops being readable.
+        #[expect(unsafe_code, reason = "read into a local buffer")]
+        pub(super) fn clear(&self) {
+            let mut expirations = 0u64;
+            // SAFETY: reads at most 8 bytes into `expirations`, which has 8. A failure
+            // (`EAGAIN` when it did not fire) changes nothing.
+            let _ = unsafe {
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    (&raw mut expirations).cast::<libc::c_void>(),
+                    8,
+                )
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schedule_spreads_the_rate_over_the_connections() {
+        let start = Instant::now();
+        // 4 connections at 1000 requests/s in all: each every 4 ms, a millisecond apart.
+        let schedule = Schedule::new(1000.0, 4, 2, 2, start);
+        assert_eq!(schedule.interval, Duration::from_millis(4));
+        assert_eq!(
+            schedule.next_due,
+            [
+                start + Duration::from_millis(2),
+                start + Duration::from_millis(3)
+            ]
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_timer_wakes_the_poll_once_per_arming() {
+        let mut poll = Poll::new().expect("poll");
+        let mut events = Events::with_capacity(4);
+        let timer = timer::Timer::new().expect("timerfd");
+        timer.register(poll.registry(), TIMER).expect("register");
+        let armed = Instant::now();
+        timer.arm(Duration::from_millis(3)).expect("arm");
+        poll.poll(&mut events, Some(Duration::from_secs(5)))
+            .expect("poll");
+        let waited = armed.elapsed();
+        assert!(events.iter().any(|e| e.token() == TIMER), "the timer fired");
+        assert!(
+            waited >= Duration::from_millis(3),
+            "not before it was due: {waited:?}"
+        );
+        timer.clear();
+        poll.poll(&mut events, Some(Duration::from_millis(20)))
+            .expect("poll");
+        assert!(
+            events.is_empty(),
+            "a cleared timer stays quiet until armed again"
+        );
+        timer.arm(Duration::ZERO).expect("arm at once");
+        poll.poll(&mut events, Some(Duration::from_secs(5)))
+            .expect("poll");
+        assert!(
+            events.iter().any(|e| e.token() == TIMER),
+            "a zero delay still fires"
+        );
     }
 }
