@@ -6,12 +6,15 @@
 //! are driven again right after the current batch of events, before the worker sleeps.
 //!
 //! Workers take turns with the other threads on their cores: a worker that has run for a
-//! [`TURN`] (200 µs) without resting (its polls kept finding work, so it never slept) yields its
+//! [`TURN`] (1 ms) without resting (its polls kept finding work, so it never slept) yields its
 //! core after the current round. Without that, when there are more busy threads than cores (two
 //! workers on one core, or workers beside the clients of a benchmark on the same machine), a
 //! worker whose connections always have work runs for its whole time slice, several
 //! milliseconds, while the connections of a worker waiting for that core wait as long: PPDB's
 //! p99 was 2-4x its p90 until workers yielded (docs/performance.md, "Workers take turns").
+//! A shorter turn (200 µs) kept the tail of a saturated server shorter still, but below
+//! saturation it cost more than it saved: a worker that yielded in a burst of work waited behind
+//! the thread it let in (`docs/performance.md`, "Turns below saturation").
 //!
 //! Once a second ([`SWEEP_INTERVAL`]) the worker closes connections idle longer than
 //! `--idle-timeout` and gives back the memory of buffers that grew for a large request.
@@ -47,7 +50,7 @@ const EVENTS_MAX: usize = 1024;
 const WAKER: Token = Token(usize::MAX);
 
 /// How long a worker runs without resting before it offers its core to other threads.
-pub(crate) const TURN: Duration = Duration::from_micros(200);
+pub(crate) const TURN: Duration = Duration::from_millis(1);
 /// A poll that lasted at least this long rested: the worker slept, or another thread ran.
 const REST_MIN: Duration = Duration::from_micros(20);
 

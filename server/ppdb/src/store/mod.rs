@@ -16,7 +16,7 @@
 //! the thread merges them (`FROZEN_STALL`) makes its writers merge inline again: back pressure
 //! that bounds memory.
 //!
-//! The maintenance thread takes turns with the workers as they take turns with each other: after
+//! The maintenance thread takes turns with the workers, as they take turns with each other: after
 //! [`MAINTENANCE_TURN`] (200 µs) of work it yields its core, between shards and, through the
 //! engines' pause hook (`Config::pause`), every thousand keys or so inside a merge. Without that
 //! a merge ran for the kernel's whole time slice (4 ms at 250 Hz) while a worker waiting for
@@ -205,7 +205,8 @@ impl StoreConfig {
 }
 
 /// How long the maintenance thread works before it offers its core to other threads, as the
-/// workers do after their turn (see the module documentation).
+/// workers do after their turn (see the module documentation). Shorter than the workers' turn:
+/// a merge is background work that the requests should not wait for.
 const MAINTENANCE_TURN: Duration = Duration::from_micros(200);
 
 thread_local! {
