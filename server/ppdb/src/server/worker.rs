@@ -7,14 +7,17 @@
 //!
 //! Workers take turns with the other threads on their cores: a worker that has run for a
 //! [`TURN`] (1 ms) without resting (its polls kept finding work, so it never slept) yields its
-//! core after the current round. Without that, when there are more busy threads than cores (two
+//! core after the current round, and then after every [`TURN_SATURATED`] (200 µs) until it
+//! rests again. Without that, when there are more busy threads than cores (two
 //! workers on one core, or workers beside the clients of a benchmark on the same machine), a
 //! worker whose connections always have work runs for its whole time slice, several
 //! milliseconds, while the connections of a worker waiting for that core wait as long: PPDB's
 //! p99 was 2-4x its p90 until workers yielded (docs/performance.md, "Workers take turns").
-//! A shorter turn (200 µs) kept the tail of a saturated server shorter still, but below
+//! A first turn of 200 µs kept the tail of a saturated server shorter still, but below
 //! saturation it cost more than it saved: a worker that yielded in a burst of work waited behind
-//! the thread it let in (`docs/performance.md`, "Turns below saturation").
+//! the thread it let in (`docs/performance.md`, "Turns below saturation"). Bursts below
+//! saturation end within the first, longer turn; a saturated worker never rests, and takes the
+//! short turns.
 //!
 //! Once a second ([`SWEEP_INTERVAL`]) the worker closes connections idle longer than
 //! `--idle-timeout` and gives back the memory of buffers that grew for a large request.
@@ -49,33 +52,48 @@ const EVENTS_MAX: usize = 1024;
 /// The token of the worker's waker; connections use their slot index.
 const WAKER: Token = Token(usize::MAX);
 
-/// How long a worker runs without resting before it offers its core to other threads.
+/// How long a worker runs without resting before it first offers its core to other threads.
 pub(crate) const TURN: Duration = Duration::from_millis(1);
+/// How long it runs between offers after that, while it still finds no rest.
+pub(crate) const TURN_SATURATED: Duration = Duration::from_micros(200);
 /// A poll that lasted at least this long rested: the worker slept, or another thread ran.
 const REST_MIN: Duration = Duration::from_micros(20);
 
 /// How long the worker has been running without a rest, so that it yields its core after a
-/// [`TURN`] of continuous work (see the module documentation).
+/// [`TURN`] of continuous work, and then after every [`TURN_SATURATED`] until it rests (see
+/// the module documentation).
 #[derive(Debug, Clone, Copy)]
 struct Turn {
     busy_since: Instant,
+    /// Whether the worker has yielded since it last rested.
+    saturated: bool,
 }
 
 impl Turn {
     fn new(now: Instant) -> Turn {
-        Turn { busy_since: now }
+        Turn {
+            busy_since: now,
+            saturated: false,
+        }
     }
 
     /// Records a poll that started at `started` and returned at `now`: a long one was a rest.
     fn polled(&mut self, started: Instant, now: Instant) {
         if now.saturating_duration_since(started) >= REST_MIN {
-            self.busy_since = now;
+            *self = Turn::new(now);
         }
+    }
+
+    /// Records that the worker yielded its core at `now`.
+    fn yielded(&mut self, now: Instant) {
+        self.busy_since = now;
+        self.saturated = true;
     }
 
     /// Whether the worker has run a whole turn without resting.
     fn is_over(&self, now: Instant) -> bool {
-        now.saturating_duration_since(self.busy_since) >= TURN
+        let turn = if self.saturated { TURN_SATURATED } else { TURN };
+        now.saturating_duration_since(self.busy_since) >= turn
     }
 }
 
@@ -303,7 +321,7 @@ impl Worker {
             }
             if !events.is_empty() && turn.is_over(Instant::now()) {
                 thread::yield_now();
-                turn = Turn::new(Instant::now());
+                turn.yielded(Instant::now());
             }
             if let Some(since) = self.draining_since {
                 if self.slots.len == 0 {
@@ -483,6 +501,27 @@ mod tests {
         turn.polled(t0 + TURN, woke);
         assert!(!turn.is_over(woke + TURN / 2));
         assert!(turn.is_over(woke + TURN));
+    }
+
+    #[test]
+    fn after_a_yield_without_rest_the_turns_are_short() {
+        let t0 = Instant::now();
+        let mut turn = Turn::new(t0);
+        let yielded = t0 + TURN;
+        turn.yielded(yielded);
+        assert!(!turn.is_over(yielded + TURN_SATURATED / 2));
+        assert!(turn.is_over(yielded + TURN_SATURATED));
+        // Still no rest: short turns go on.
+        let again = yielded + TURN_SATURATED;
+        turn.polled(again, again + REST_MIN / 2);
+        turn.yielded(again + REST_MIN / 2);
+        assert!(turn.is_over(again + REST_MIN / 2 + TURN_SATURATED));
+        // A rest brings back the long first turn.
+        let rested = again + TURN;
+        turn.polled(again + TURN / 2, rested);
+        assert!(!turn.is_over(rested + TURN_SATURATED));
+        assert!(!turn.is_over(rested + TURN / 2));
+        assert!(turn.is_over(rested + TURN));
     }
 
     #[test]
