@@ -85,12 +85,24 @@ fn an_open_loop_sends_the_rate_it_was_given() {
     let port = start_server(Duration::ZERO);
     let report = report(
         &port,
-        &["--rate", "2000", "--duration", "1", "-c", "4", "-t", "2"],
+        &[
+            "--rate",
+            "2000",
+            "--duration",
+            "1",
+            "-c",
+            "4",
+            "-t",
+            "2",
+            "--pipeline",
+            "4",
+        ],
     );
     assert_eq!(number(&report, &["rate"]), 2000.0, "{report}");
     let ops = number(&report, &["ops"]);
-    // 2000 requests fall due in the second; the last ones may just miss the deadline.
-    assert!((1900.0..=2001.0).contains(&ops), "ops {ops}: {report}");
+    // 2000 requests fall due in the second, and only those are sent (a few may still be
+    // waiting for room on a busy machine when the deadline comes).
+    assert!((1800.0..=2000.0).contains(&ops), "ops {ops}: {report}");
     assert_eq!(number(&report, &["errors"]), 0.0, "{report}");
     let closed = report_closed_loop(&port);
     assert!(

@@ -437,13 +437,20 @@ impl<'a> Worker<'a> {
             return;
         }
         let now = Instant::now();
+        let deadline = source.deadline();
         let mut queued = 0;
         while conn.pending.len() < pipeline {
-            // Closed loop: now. Open loop: when the schedule says, if that has come.
+            // Closed loop: now. Open loop: when the schedule says, if that has come (and only
+            // requests due before the deadline belong to the run, however late the loop woke).
             let sent = match &self.schedule {
                 None => now,
-                Some(schedule) if schedule.next_due[index] <= now => schedule.next_due[index],
-                Some(_) => break,
+                Some(schedule) => {
+                    let due = schedule.next_due[index];
+                    if due > now || deadline.is_some_and(|d| due >= d) {
+                        break;
+                    }
+                    due
+                }
             };
             let Some((op, key)) = source.next(&mut conn.rng) else {
                 break;
