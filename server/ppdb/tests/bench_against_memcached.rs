@@ -8,16 +8,17 @@
 //! memcached must be on `PATH` (`apt-get install -y memcached`); without it the test fails and
 //! says so rather than passing without having run.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{bench, number};
 use serde_json::Value;
 
-/// Longest any single bench run may take before the test gives up on it.
-const RUN_DEADLINE: Duration = Duration::from_secs(60);
 /// Requests of every measured run.
 const REQUESTS: u64 = 20_000;
 
@@ -87,27 +88,6 @@ fn start_memcached() -> Memcached {
     panic!("memcached did not start listening on any of 10 ephemeral ports");
 }
 
-/// Runs the built `ppdb bench` with `args`, killing it if it outlives [`RUN_DEADLINE`].
-fn bench(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ppdb"))
-        .arg("bench")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ppdb bench");
-    // The reports are small, so the pipes cannot fill up while the run is polled.
-    let deadline = Instant::now() + RUN_DEADLINE;
-    while child.try_wait().expect("poll ppdb bench").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("ppdb bench {args:?} ran longer than {RUN_DEADLINE:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().expect("collect ppdb bench output")
-}
-
 /// The JSON report of a clean run, after checking the exit status.
 fn clean_report(args: &[&str]) -> Value {
     let output = bench(args);
@@ -118,14 +98,6 @@ fn clean_report(args: &[&str]) -> Value {
         "ppdb bench {args:?} failed: {stderr}\n{stdout}"
     );
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
-}
-
-/// The number at `path` in `report`.
-fn number(report: &Value, path: &[&str]) -> f64 {
-    let value = path.iter().fold(report, |value, key| &value[key]);
-    value
-        .as_f64()
-        .unwrap_or_else(|| panic!("{path:?} is not a number in {report}"))
 }
 
 #[test]

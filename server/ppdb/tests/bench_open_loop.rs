@@ -4,16 +4,15 @@
 //! can do measures the wait of the requests that fell behind their schedule too: its latencies
 //! count from when each request was due.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::{bench, number};
 use serde_json::Value;
-
-/// Longest any single bench run may take before the test gives up on it.
-const RUN_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A server on an ephemeral loopback port that answers every `get` line with `END` (a miss)
 /// after `delay`; one thread per connection.
@@ -40,30 +39,9 @@ fn start_server(delay: Duration) -> String {
 
 /// Runs the built `ppdb bench` with `args` (gets only, no fill, JSON) and returns its report.
 fn report(port: &str, args: &[&str]) -> Value {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ppdb"))
-        .args([
-            "bench",
-            "--port",
-            port,
-            "--ratio",
-            "1:0",
-            "--no-fill",
-            "--json",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ppdb bench");
-    let deadline = Instant::now() + RUN_DEADLINE;
-    while child.try_wait().expect("poll ppdb bench").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("ppdb bench {args:?} ran longer than {RUN_DEADLINE:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    let output: Output = child.wait_with_output().expect("collect ppdb bench output");
+    let mut all = vec!["--port", port, "--ratio", "1:0", "--no-fill", "--json"];
+    all.extend_from_slice(args);
+    let output = bench(&all);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -71,13 +49,6 @@ fn report(port: &str, args: &[&str]) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
-}
-
-fn number(report: &Value, path: &[&str]) -> f64 {
-    let value = path.iter().fold(report, |value, key| &value[key]);
-    value
-        .as_f64()
-        .unwrap_or_else(|| panic!("{path:?} is not a number in {report}"))
 }
 
 #[test]

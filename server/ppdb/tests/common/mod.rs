@@ -5,6 +5,8 @@
 //! stderr, which [`Server::start`] waits for. A thread keeps draining stderr (so the server
 //! never blocks on a full pipe) into a buffer the tests can search. The process is killed when
 //! the [`Server`] is dropped.
+//!
+//! The `bench_*` tests run `ppdb bench` through [`bench`] and read its JSON with [`number`].
 
 #![allow(
     dead_code,
@@ -13,7 +15,7 @@
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -48,6 +50,7 @@ pub(crate) const PPDB_VARIABLES: &[&str] = &[
     "PPDB_ENABLE_SHUTDOWN",
     "PPDB_VERBOSE",
     "PPDB_IDLE_TIMEOUT",
+    "PPDB_MAX_REQS_PER_EVENT",
     "PPDB_DATA_DIR",
     "PPDB_DURABILITY",
     "PPDB_RECOVERY",
@@ -295,4 +298,36 @@ pub(crate) fn read_to_close(stream: &mut TcpStream) -> (Vec<u8>, bool) {
             Err(_) => return (reply, false),
         }
     }
+}
+
+/// Longest any single `ppdb bench` run may take before a test gives up on it.
+pub(crate) const BENCH_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Runs the built `ppdb bench` with `args`, killing it if it outlives [`BENCH_DEADLINE`].
+pub(crate) fn bench(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ppdb"))
+        .arg("bench")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ppdb bench");
+    // The reports are small, so the pipes cannot fill up while the run is polled.
+    let deadline = Instant::now() + BENCH_DEADLINE;
+    while child.try_wait().expect("poll ppdb bench").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ppdb bench {args:?} ran longer than {BENCH_DEADLINE:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("collect ppdb bench output")
+}
+
+/// The number at `path` in a `ppdb bench --json` report.
+pub(crate) fn number(report: &serde_json::Value, path: &[&str]) -> f64 {
+    let value = path.iter().fold(report, |value, key| &value[key]);
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("{path:?} is not a number in {report}"))
 }
