@@ -13,29 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PPDB="${PPDB:-target/release/ppdb}"
-THREADS="${THREADS:-2}"
-MEMORY_MB="${MEMORY_MB:-1024}"
-DURATION="${DURATION:-10}"
-CONNECTIONS="${CONNECTIONS:-50}"
-KEYS="${KEYS:-100000}"
-ROWS="${ROWS:-90:10/100/1 90:10/100/16 90:10/4096/1 90:10/4096/16 10:90/100/1 10:90/100/16 10:90/4096/1 10:90/4096/16}"
-SEED="${SEED:-7}"
-REPEAT="${REPEAT:-3}"
 FRACTION="${FRACTION:-0.8}"
 RESULTS="$(mktemp)"
 trap 'rm -f "$RESULTS"' EXIT
 
 . tools/common.sh
-
-start_server() { # kind port
-    case "$1" in
-        memcached) memcached $(root_flag) -U 0 -l 127.0.0.1 -p "$2" -t "$THREADS" -m "$MEMORY_MB" -c 4096 & ;;
-        ppdb) "$PPDB" server -l 127.0.0.1 -p "$2" -t "$THREADS" -m "$MEMORY_MB" -c 4096 2>/dev/null & ;;
-    esac
-    SERVER_PID=$!
-    wait_port "$2"
-}
+side_by_side_settings
 
 run() { # kind row ratio value pipeline [rate]
     local port json
