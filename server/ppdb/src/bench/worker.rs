@@ -372,10 +372,13 @@ impl<'a> Worker<'a> {
                 }
                 let index = event.token().0;
                 self.service(index, &mut stats);
-                self.top_up(index, source, pipeline, &mut stats);
+                if self.schedule.is_none() {
+                    self.top_up(index, source, pipeline, &mut stats);
+                }
             }
             if self.schedule.is_some() {
-                // Requests fall due whether or not their connection had an event.
+                // Requests fall due whether or not their connection had an event: every
+                // connection is topped up once, after all the replies of this poll are read.
                 for index in 0..self.conns.len() {
                     self.top_up(index, source, pipeline, &mut stats);
                 }

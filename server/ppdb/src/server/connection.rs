@@ -13,7 +13,8 @@
 //! going until the kernel says `WouldBlock` (see [`SHORT_READ_DRAINS`]). A connection yields,
 //! so that its worker serves the others, once it has had `-R` requests executed
 //! ([`Settings::requests_per_event`](crate::shared::Settings), 20 by default as in memcached;
-//! each such yield counts in `conn_yields`) or been driven [`ROUNDS_MAX`] times in a row; its worker comes back to it in the next round without waiting for an event.
+//! each such yield counts in `conn_yields`) or been driven [`ROUNDS_MAX`] times in a row; its
+//! worker comes back to it in the next round without waiting for an event.
 //!
 //! Limits:
 //! - the input holds at most [`Limits::buffer_len_max`] bytes (a command line plus the largest
