@@ -376,12 +376,38 @@ impl Memtable {
         options: &PutOptions,
         value: &[u8],
     ) -> Result<(), DuplicateEntry> {
+        self.add_with(key, seq, kind, options, value, || Blob::from(value))
+    }
+
+    /// As [`Memtable::add`], for a value already shared: a large value is kept by taking a
+    /// reference to it, without copying its bytes.
+    pub fn add_shared(
+        &self,
+        key: &[u8],
+        seq: u64,
+        kind: ValueKind,
+        options: &PutOptions,
+        value: &alloc::sync::Arc<[u8]>,
+    ) -> Result<(), DuplicateEntry> {
+        self.add_with(key, seq, kind, options, value, || value.clone())
+    }
+
+    /// Adds one version of `value`; `blob` gives it as a blob when it is large.
+    fn add_with(
+        &self,
+        key: &[u8],
+        seq: u64,
+        kind: ValueKind,
+        options: &PutOptions,
+        value: &[u8],
+        blob: impl FnOnce() -> Blob,
+    ) -> Result<(), DuplicateEntry> {
         if value.len() < BLOB_BYTES_MIN {
             let header = encode_header(kind, options);
             return self.list.insert(key, seq, &[&header, value]);
         }
         let header = encode_header_at(kind, options, PLACE_BLOB);
-        let blob = Blob::from(value);
+        let blob = blob();
         let fill = move |dst: &mut [MaybeUninit<u8>]| {
             skiplist::copy_into(&mut dst[..HEADER_BYTES], &header);
             for d in &mut dst[HEADER_BYTES..BLOB_AT] {
@@ -561,6 +587,29 @@ mod tests {
         drop(m);
         assert_eq!(alloc::sync::Arc::strong_count(&shared), 1);
         assert_eq!(&shared[..], &large[..]);
+    }
+
+    #[test]
+    fn a_shared_large_value_is_kept_by_reference_and_a_small_one_copied() {
+        let m = Memtable::new(1, 7, 4096, 64);
+        let large: alloc::sync::Arc<[u8]> = (0..BLOB_BYTES_MIN).map(|i| i as u8).collect();
+        let small: alloc::sync::Arc<[u8]> = alloc::sync::Arc::from(&[7u8; 3][..]);
+        m.add_shared(b"l", 1, ValueKind::Value, &opts(1, 0, 0, 0), &large)
+            .unwrap();
+        m.add_shared(b"s", 2, ValueKind::Value, &opts(2, 0, 0, 0), &small)
+            .unwrap();
+        // A rejected duplicate takes no reference.
+        assert!(m
+            .add_shared(b"l", 1, ValueKind::Value, &opts(0, 0, 0, 0), &large)
+            .is_err());
+        assert_eq!(alloc::sync::Arc::strong_count(&large), 2);
+        assert_eq!(alloc::sync::Arc::strong_count(&small), 1);
+        let l = m.get(b"l", 1).unwrap();
+        assert_eq!((l.value.as_ptr(), l.flags), (large.as_ptr(), 1));
+        let s = m.get(b"s", 2).unwrap();
+        assert_eq!((s.value, s.blob.is_some(), s.flags), (&small[..], false, 2));
+        drop(m);
+        assert_eq!(alloc::sync::Arc::strong_count(&large), 1);
     }
 
     #[test]

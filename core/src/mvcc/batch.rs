@@ -1,5 +1,6 @@
 //! Write batches: a list of puts and deletes committed atomically under one sequence range.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::memtable::ValueKind;
@@ -15,18 +16,27 @@ pub struct BatchOp {
     pub kind: ValueKind,
     /// Client flags and expiry of a put (zero for a delete).
     pub options: PutOptions,
-    /// The value of a put (empty for a delete).
-    pub value: Vec<u8>,
+    /// The value of a put (empty for a delete). Shared: a memtable keeps a large value
+    /// (`BLOB_BYTES_MIN` bytes or more) by taking a reference to it rather than copying it, so
+    /// a caller that builds the value before committing has copied it for the last time.
+    pub value: Arc<[u8]>,
 }
 
 impl BatchOp {
     /// A put of `value` under `key`.
     pub fn put(key: &[u8], value: &[u8], options: PutOptions) -> Self {
+        BatchOp::put_shared(key, Arc::from(value), options)
+    }
+
+    /// A put of a value the caller has already made shared: the operation (and the memtable,
+    /// for a large value) takes references to it instead of copying its bytes. Lets a caller
+    /// copy a value once, before it takes any lock.
+    pub fn put_shared(key: &[u8], value: Arc<[u8]>, options: PutOptions) -> Self {
         BatchOp {
             key: key.to_vec(),
             kind: ValueKind::Value,
             options,
-            value: value.to_vec(),
+            value,
         }
     }
 
@@ -36,7 +46,7 @@ impl BatchOp {
             key: key.to_vec(),
             kind: ValueKind::Tombstone,
             options: PutOptions::default(),
-            value: Vec::new(),
+            value: Arc::default(),
         }
     }
 }

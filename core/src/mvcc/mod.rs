@@ -1177,12 +1177,11 @@ impl Engine {
         let active = self.tables.read().active.clone();
         for (i, op) in ops.iter().enumerate() {
             let seq = first + i as u64;
-            let value: &[u8] = if op.kind == ValueKind::Value {
-                &op.value
+            let inserted = if op.kind == ValueKind::Value {
+                active.add_shared(&op.key, seq, op.kind, &op.options, &op.value)
             } else {
-                &[]
+                active.add(&op.key, seq, op.kind, &op.options, &[])
             };
-            let inserted = active.add(&op.key, seq, op.kind, &op.options, value);
             assert!(inserted.is_ok(), "fresh sequence numbers cannot collide");
         }
         st.seq_last = first + ops.len() as u64 - 1;

@@ -213,7 +213,7 @@ impl<'a> Transaction<'a> {
 fn pending_item(op: &BatchOp, now: u64) -> Option<Item> {
     let expired = op.options.expire_at != 0 && now >= op.options.expire_at;
     (op.kind == ValueKind::Value && !expired).then(|| Item {
-        value: op.value.clone(),
+        value: op.value.to_vec(),
         flags: op.options.flags,
         expire_at: op.options.expire_at,
         seq: 0,

@@ -438,19 +438,26 @@ impl Store {
     ) -> Result<StoreOutcome, StoreError> {
         let expire_at = expire_at(expiry);
         let value_max = self.config.value_bytes_max;
+        // The value's one copy, made before the shard's commit lock is taken: the memtable
+        // keeps a large value by reference (see `BatchOp::put_shared`).
+        let shared = match mode {
+            StoreMode::Append | StoreMode::Prepend => None,
+            _ => Some(Arc::<[u8]>::from(data)),
+        };
         let outcome = self.update(key, now, |current| {
             let fresh = PutOptions {
                 flags,
                 expire_at,
                 ..PutOptions::default()
             };
-            let put = |value: &[u8], options| Some(BatchOp::put(key, value, options));
+            let put = |value: Arc<[u8]>, options| Some(BatchOp::put_shared(key, value, options));
+            let value = || shared.clone().unwrap_or_else(|| Arc::from(data));
             match (mode, current) {
                 (StoreMode::Set, _) | (StoreMode::Add, None) | (StoreMode::Replace, Some(_)) => {
-                    (put(data, fresh), Ok(()))
+                    (put(value(), fresh), Ok(()))
                 }
                 (StoreMode::Cas(unique), Some(v)) if v.cas() == unique => {
-                    (put(data, fresh), Ok(()))
+                    (put(value(), fresh), Ok(()))
                 }
                 (StoreMode::Cas(_), Some(_)) => (None, Err(StoreOutcome::Exists)),
                 (StoreMode::Cas(_), None) => (None, Err(StoreOutcome::NotFound)),
@@ -459,15 +466,15 @@ impl Store {
                         return (None, Err(StoreOutcome::NotStored));
                     }
                     let joined = match mode {
-                        StoreMode::Append => [v.value, data].concat(),
-                        _ => [data, v.value].concat(),
+                        StoreMode::Append => joined(v.value, data),
+                        _ => joined(data, v.value),
                     };
                     let keep = PutOptions {
                         cas_origin: 0,
                         tags: 0,
                         ..v.options()
                     };
-                    (put(&joined, keep), Ok(()))
+                    (put(joined, keep), Ok(()))
                 }
                 _ => (None, Err(StoreOutcome::NotStored)),
             }
@@ -702,6 +709,11 @@ pub struct StoreStats {
 
 /// The engine's expiry field for a protocol expiry: 0 never, 1 (long past) for already
 /// expired.
+/// `first` then `second`, in one shared value (one allocation, one copy of each).
+pub(crate) fn joined(first: &[u8], second: &[u8]) -> Arc<[u8]> {
+    first.iter().chain(second).copied().collect()
+}
+
 fn expire_at(expiry: Expiry) -> u64 {
     match expiry {
         Expiry::Never => 0,

@@ -6,13 +6,15 @@
 //! older than the item's still stores, as a stale value that keeps the item's TTL and win
 //! state. `N` makes append and prepend create a missing item. `E` sets the new CAS unique.
 
+use std::sync::Arc;
+
 use ppdb_core::{BatchOp, PutOptions, VersionRef};
 use ppdb_memcache::meta::{MetaSet, MetaSetStatus, SetMode};
 use ppdb_memcache::{item_size_bytes, ErrorReply, Response, ServerError};
 
 use super::super::{tags, write_store_error, Cx};
 use super::{expire_at, key_tags, written_cas};
-use crate::store::StoreError;
+use crate::store::{joined, StoreError};
 
 /// What an `ms` did, for the reply and the CAS counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +38,11 @@ impl Outcome {
 pub(crate) fn meta_set(cx: &Cx<'_>, s: &MetaSet<'_>, out: &mut Vec<u8>) {
     let key = s.key.as_bytes();
     let item_size_max = cx.shared.settings.item_size_max;
+    // The value's one copy, made before the shard's commit lock is taken (see
+    // `BatchOp::put_shared`).
+    let data = Arc::<[u8]>::from(s.data);
     let result = cx.store().update(key, cx.now, |current| {
-        decide(s, current.as_ref(), cx.now, item_size_max)
+        decide(s, &data, current.as_ref(), cx.now, item_size_max)
     });
     let (outcome, seq) = match result {
         Ok(done) => done,
@@ -82,8 +87,8 @@ pub(crate) fn meta_set(cx: &Cx<'_>, s: &MetaSet<'_>, out: &mut Vec<u8>) {
 type Decision = (Option<BatchOp>, Outcome);
 
 /// The write that stores `value` with `options`.
-fn stored(key: &[u8], value: &[u8], options: PutOptions) -> Decision {
-    let op = BatchOp::put(key, value, options);
+fn stored(key: &[u8], value: Arc<[u8]>, options: PutOptions) -> Decision {
+    let op = BatchOp::put_shared(key, value, options);
     (Some(op), Outcome::new(MetaSetStatus::Stored))
 }
 
@@ -95,6 +100,7 @@ fn refused(status: MetaSetStatus) -> Decision {
 /// Decides the write of an `ms` given the key's current item.
 fn decide(
     s: &MetaSet<'_>,
+    data: &Arc<[u8]>,
     current: Option<&VersionRef<'_>>,
     now: u64,
     item_size_max: usize,
@@ -108,17 +114,17 @@ fn decide(
         tags: key_tags(&s.key),
     };
     if let (Some(compare), SetMode::Set | SetMode::Replace) = (f.compare_cas, s.mode) {
-        return compare_and_set(s, current, compare, fresh);
+        return compare_and_set(s, data, current, compare, fresh);
     }
     match (s.mode, current) {
         (SetMode::Set, _) | (SetMode::Add, None) | (SetMode::Replace, Some(_)) => {
-            stored(key, s.data, fresh)
+            stored(key, data.clone(), fresh)
         }
         (SetMode::Add, Some(_)) | (SetMode::Replace, None) => refused(MetaSetStatus::NotStored),
         (SetMode::Append | SetMode::Prepend, None) => match f.vivify_ttl {
             Some(n) => {
                 let expire_at = expire_at(n, now);
-                stored(key, s.data, PutOptions { expire_at, ..fresh })
+                stored(key, data.clone(), PutOptions { expire_at, ..fresh })
             }
             None => refused(MetaSetStatus::NotStored),
         },
@@ -131,6 +137,7 @@ fn decide(
 /// otherwise.
 fn compare_and_set(
     s: &MetaSet<'_>,
+    data: &Arc<[u8]>,
     current: Option<&VersionRef<'_>>,
     compare: u64,
     fresh: PutOptions,
@@ -140,13 +147,13 @@ fn compare_and_set(
         return refused(MetaSetStatus::NotFound);
     };
     let (op, mut outcome) = if v.cas() == compare {
-        stored(key, s.data, fresh)
+        stored(key, data.clone(), fresh)
     } else if s.flags.invalidate && compare < v.cas() {
         let tags = fresh.tags | tags::STALE | (v.tags & tags::WIN_SENT);
         let expire_at = v.expire_at;
         stored(
             key,
-            s.data,
+            data.clone(),
             PutOptions {
                 expire_at,
                 tags,
@@ -172,13 +179,13 @@ fn join(s: &MetaSet<'_>, v: &VersionRef<'_>, fresh: PutOptions, item_size_max: u
         return refused(MetaSetStatus::NotStored);
     }
     let joined = match s.mode {
-        SetMode::Append => [v.value, s.data].concat(),
-        _ => [s.data, v.value].concat(),
+        SetMode::Append => joined(v.value, s.data),
+        _ => joined(s.data, v.value),
     };
     let (flags, expire_at) = (v.flags, v.expire_at);
     stored(
         key,
-        &joined,
+        joined,
         PutOptions {
             flags,
             expire_at,
