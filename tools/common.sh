@@ -4,9 +4,9 @@
 #   root_flag        prints memcached's `-u root` when running as root (memcached refuses
 #                    to run as root without it), nothing otherwise
 #   side_by_side_settings
-#                    sets the defaults shared by bench-vs-memcached.sh and
-#                    latency-at-equal-load.sh (PPDB THREADS MEMORY_MB DURATION CONNECTIONS KEYS
-#                    ROWS SEED REPEAT), keeping any the caller's environment gives
+#                    sets the defaults shared by the side-by-side scripts (PPDB THREADS
+#                    MEMORY_MB DURATION CONNECTIONS KEYS ROWS SEED REPEAT), keeping any the
+#                    caller's environment gives
 #   start_server KIND PORT
 #                    starts memcached or ppdb (KIND) on PORT with THREADS and MEMORY_MB, waits
 #                    until it listens, and leaves its pid in SERVER_PID

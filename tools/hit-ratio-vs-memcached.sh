@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PPDB="${PPDB:-target/release/ppdb}"
 MEMORY_MB="${MEMORY_MB:-64}"
 KEYS="${KEYS:-1000000}"
 VALUE="${VALUE:-100}"
@@ -16,16 +15,13 @@ ZIPF="${ZIPF:-0.99}"
 REQUESTS="${REQUESTS:-2000000}"
 
 . tools/common.sh
+side_by_side_settings
 
 for kind in memcached ppdb; do
     port=$(free_port)
-    case "$kind" in
-        memcached) memcached $(root_flag) -U 0 -l 127.0.0.1 -p "$port" -t 2 -m "$MEMORY_MB" & ;;
-        ppdb) "$PPDB" server -l 127.0.0.1 -p "$port" -t 2 -m "$MEMORY_MB" 2>/dev/null & ;;
-    esac
-    pid=$!
-    wait_port "$port"
-    json=$("$PPDB" bench --port "$port" -c 50 -t 2 --pipeline 16 --ratio 90:10 --keys "$KEYS" \
+    start_server "$kind" "$port"
+    pid=$SERVER_PID
+    json=$("$PPDB" bench --port "$port" -c "$CONNECTIONS" -t "$THREADS" --pipeline 16 --ratio 90:10 --keys "$KEYS" \
         --key-size 32 --value-size "$VALUE" --distribution "zipf:$ZIPF" --requests "$REQUESTS" \
         --seed 11 --json) || true  # a server refusing some sets exits non-zero
     stats=$(printf 'stats\r\nquit\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3" || true)

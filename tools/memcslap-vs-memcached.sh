@@ -5,18 +5,14 @@
 #   cargo build --release -p ppdb && bash tools/memcslap-vs-memcached.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PPDB="${PPDB:-target/release/ppdb}"
 CONCURRENCY="${CONCURRENCY:-50}"
 EXECUTE="${EXECUTE:-10000}"
 . tools/common.sh
+side_by_side_settings
 for kind in memcached ppdb; do
     port=$(free_port)
-    case "$kind" in
-        memcached) memcached $(root_flag) -U 0 -l 127.0.0.1 -p "$port" -t 2 -m 1024 -c 4096 & ;;
-        ppdb) "$PPDB" server -l 127.0.0.1 -p "$port" -t 2 -m 1024 -c 4096 2>/dev/null & ;;
-    esac
-    pid=$!
-    wait_port "$port"
+    start_server "$kind" "$port"
+    pid=$SERVER_PID
     for test in set get; do
         secs=$(memcslap --servers="127.0.0.1:$port" --concurrency="$CONCURRENCY" \
             --execute-number="$EXECUTE" --test="$test" --tcp-nodelay 2>&1 |
