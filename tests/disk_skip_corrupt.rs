@@ -2,7 +2,8 @@
 //! strict open with a corruption error; `RecoveryMode::SkipCorrupt` opens, skipping the
 //! damaged records and keeping every other one; and from then on a strict open works again,
 //! because the skipping open flushed what it recovered and so retired the damaged segment. A
-//! segment whose only record is damaged is retired as well (nothing to flush).
+//! segment whose only record is damaged is retired as well (nothing to flush). A damaged table
+//! fails every open, whatever the mode. Each error names the damaged file.
 
 #![allow(
     clippy::unwrap_used,
@@ -91,7 +92,15 @@ fn skipping_a_damaged_record_keeps_the_others_and_strict_opens_work_again() {
     damage(&platform, &before[0], 0.5);
 
     match open(&platform, RecoveryMode::Strict) {
-        Err(Error::Corruption { .. }) => {}
+        // The error names the damaged segment.
+        Err(e @ Error::Corruption { .. }) => {
+            let named = format!("db/{}", before[0]);
+            assert_eq!(
+                e.to_string().split(" at byte").next(),
+                Some(format!("corruption in {named}").as_str()),
+                "{e}"
+            );
+        }
         other => panic!(
             "a strict open must fail on the damage: {:?}",
             other.map(|_| ())
@@ -165,4 +174,53 @@ fn a_segment_whose_only_record_is_damaged_is_retired() {
     assert!(!segments(&platform).contains(&damaged));
     let (_db, info) = open_info(&platform, RecoveryMode::Strict);
     assert_eq!(info.skipped_regions, 0, "{info:?}");
+}
+
+/// The names of the tables in the directory.
+fn tables(platform: &SimPlatform) -> Vec<String> {
+    let mut names: Vec<String> = platform
+        .fs
+        .list("db")
+        .unwrap()
+        .into_iter()
+        .filter(|name| name.ends_with(".sst"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_damaged_table_fails_every_open_and_the_error_names_it() {
+    let platform = SimPlatform::new(SEED);
+    let db = open(&platform, RecoveryMode::Strict).unwrap();
+    let mut i = 0;
+    while tables(&platform).is_empty() {
+        assert!(i < 100_000, "no table after {i} puts");
+        db.put(&key(i), &value(i)).unwrap();
+        db.maintain();
+        i += 1;
+    }
+    drop(db);
+    let table = tables(&platform)[0].clone();
+    let len = platform
+        .fs
+        .open(&format!("db/{table}"), OpenMode::Existing)
+        .unwrap()
+        .len()
+        .unwrap();
+    // The last byte is the footer's (its magic number, under its checksum).
+    damage(&platform, &table, (len as f64 - 0.5) / len as f64);
+    for mode in [RecoveryMode::Strict, RecoveryMode::SkipCorrupt] {
+        match open(&platform, mode) {
+            Err(e @ Error::Corruption { .. }) => {
+                let text = e.to_string();
+                let named = format!("corruption in db/{table} at byte ");
+                assert!(
+                    text.starts_with(&named) && text.contains("footer"),
+                    "{text}"
+                );
+            }
+            other => panic!("{mode:?}: {:?}", other.map(|_| ())),
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use alloc::string::String;
 use core::fmt;
 
 /// Everything that can go wrong in the engine.
@@ -45,6 +46,8 @@ pub enum Error {
         what: &'static str,
         /// The byte offset in the file where the damaged structure starts.
         offset: u64,
+        /// The file's path, once a caller that knows it has named it ([`Error::in_file`]).
+        file: Option<String>,
     },
     /// A file was written in a format version (or with a feature) this code cannot read.
     UnsupportedFormat {
@@ -82,9 +85,16 @@ impl fmt::Display for Error {
             }
             Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
             Error::Platform(e) => write!(f, "platform error: {e}"),
-            Error::Corruption { what, offset } => {
-                write!(f, "corruption at byte {offset}: {what}")
-            }
+            Error::Corruption {
+                what,
+                offset,
+                file: Some(file),
+            } => write!(f, "corruption in {file} at byte {offset}: {what}"),
+            Error::Corruption {
+                what,
+                offset,
+                file: None,
+            } => write!(f, "corruption at byte {offset}: {what}"),
             Error::UnsupportedFormat { what, version } => {
                 write!(f, "unsupported format: {what} version {version}")
             }
@@ -92,6 +102,34 @@ impl fmt::Display for Error {
                 f.write_str("an earlier sync failed: the durable state is unknown, writes refused")
             }
             Error::DiskFull => f.write_str("disk full: writes refused until space is freed"),
+        }
+    }
+}
+
+impl Error {
+    /// A corruption of `what` at byte `offset` of a file its caller names ([`Error::in_file`]).
+    pub fn corruption(what: &'static str, offset: u64) -> Error {
+        Error::Corruption {
+            what,
+            offset,
+            file: None,
+        }
+    }
+
+    /// Names the file a corruption was found in, unless it is named already; any other error
+    /// is returned as it is.
+    pub fn in_file(self, path: &str) -> Error {
+        match self {
+            Error::Corruption {
+                what,
+                offset,
+                file: None,
+            } => Error::Corruption {
+                what,
+                offset,
+                file: Some(String::from(path)),
+            },
+            other => other,
         }
     }
 }
@@ -108,3 +146,21 @@ impl core::error::Error for Error {}
 
 /// The result type of the engine.
 pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn the_first_file_named_stays_and_other_errors_pass_through() {
+        let e = Error::corruption("bad magic", 7);
+        assert_eq!(e.to_string(), "corruption at byte 7: bad magic");
+        let named = e.in_file("db/000004.sst").in_file("db/CURRENT");
+        assert_eq!(
+            named.to_string(),
+            "corruption in db/000004.sst at byte 7: bad magic"
+        );
+        assert_eq!(Error::DiskFull.in_file("db/x"), Error::DiskFull);
+    }
+}

@@ -143,7 +143,7 @@ impl<P: Platform> Disk<P> {
         let (writer, version) = &mut *guard;
         let mut next = version.clone();
         next.apply(edit)
-            .map_err(|what| Error::Corruption { what, offset: 0 })?;
+            .map_err(|what| Error::corruption(what, 0))?;
         if let Err(e) = writer.append(edit).and_then(|()| writer.sync()) {
             if writer.discard_unsynced().is_err() {
                 self.wal.poison();
@@ -334,11 +334,9 @@ where
     metas.sort_by_key(|t| core::cmp::Reverse(t.seq_max));
     let mut out: Vec<Arc<dyn TableSource>> = Vec::with_capacity(metas.len());
     for meta in metas {
-        let file = fs.open(
-            &join(dir, &table_file_name(meta.number)),
-            OpenMode::Existing,
-        )?;
-        let reader = TableReader::open(file)?;
+        let path = join(dir, &table_file_name(meta.number));
+        let file = fs.open(&path, OpenMode::Existing)?;
+        let reader = TableReader::open(file).map_err(|e| e.in_file(&path))?;
         out.push(Arc::new(DiskTable::new(
             meta.number,
             reader,

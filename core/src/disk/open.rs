@@ -184,12 +184,13 @@ fn replay<FS: FileSystem>(
             LogKind::Wal,
             number,
             options,
-        )?;
+        )
+        .map_err(|e| e.in_file(&path))?;
         info.segments += 1;
-        while let Some(record) = reader.next_record()? {
+        while let Some(record) = reader.next_record().map_err(|e| e.in_file(&path))? {
             let batch = match BatchDecoder::decode(record.data, record.offset) {
                 Ok(batch) => batch,
-                Err(e @ Error::Corruption { .. }) if !skip_corrupt => return Err(e),
+                Err(e @ Error::Corruption { .. }) if !skip_corrupt => return Err(e.in_file(&path)),
                 Err(Error::Corruption { .. }) => {
                     info.skipped_regions += 1;
                     info.skipped_bytes += record.data.len() as u64;

@@ -129,6 +129,7 @@ pub fn read_current<FS: FileSystem>(fs: &FS, dir: &str) -> Result<Option<u64>> {
     let corrupt = Error::Corruption {
         what: "CURRENT does not name a manifest",
         offset: 0,
+        file: None,
     };
     let len = file.len()?;
     if len > CURRENT_BYTES_MAX {

@@ -145,6 +145,7 @@ impl VersionEdit {
         let corrupt = || Error::Corruption {
             what: "malformed manifest edit",
             offset,
+            file: None,
         };
         let mut edit = VersionEdit::default();
         let mut c = Cursor::new(bytes);

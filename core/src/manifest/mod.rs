@@ -172,17 +172,20 @@ pub fn replay<F: File>(file: F, number: u64) -> Result<Replay> {
         version.apply(&edit).map_err(|what| Error::Corruption {
             what,
             offset: record.offset,
+            file: None,
         })?;
         edits += 1;
     }
     let end = reader.end().ok_or(Error::Corruption {
         what: "manifest read did not end",
         offset: 0,
+        file: None,
     })?;
     if edits == 0 {
         return Err(Error::Corruption {
             what: "manifest holds no edit",
             offset: end.offset(),
+            file: None,
         });
     }
     Ok(Replay {
@@ -194,11 +197,14 @@ pub fn replay<F: File>(file: F, number: u64) -> Result<Replay> {
 
 /// Reads `CURRENT` in `dir` and replays the manifest it names; `None` for a new database.
 pub fn load<FS: FileSystem>(fs: &FS, dir: &str) -> Result<Option<(u64, Replay)>> {
-    let Some(number) = read_current(fs, dir)? else {
+    let current = read_current(fs, dir).map_err(|e| e.in_file(&join(dir, CURRENT)))?;
+    let Some(number) = current else {
         return Ok(None);
     };
-    let file = fs.open(&join(dir, &manifest_file_name(number)), OpenMode::Existing)?;
-    Ok(Some((number, replay(file, number)?)))
+    let path = join(dir, &manifest_file_name(number));
+    let file = fs.open(&path, OpenMode::Existing)?;
+    let replayed = replay(file, number).map_err(|e| e.in_file(&path))?;
+    Ok(Some((number, replayed)))
 }
 
 /// Appends edits to a manifest.

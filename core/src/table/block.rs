@@ -128,6 +128,7 @@ impl Block {
         let corrupt = |what| Error::Corruption {
             what,
             offset: file_offset,
+            file: None,
         };
         let len = data.len();
         let n_at = len
@@ -204,6 +205,7 @@ impl BlockIter {
         Error::Corruption {
             what,
             offset: self.block.file_offset,
+            file: None,
         }
     }
 

@@ -161,7 +161,7 @@ impl Footer {
 
     /// Decodes and checks the footer found at `offset`.
     pub fn decode(bytes: &[u8; FOOTER_BYTES], offset: u64) -> Result<Footer> {
-        let corrupt = |what| Error::Corruption { what, offset };
+        let corrupt = |what| Error::corruption(what, offset);
         if bytes[52..60] != format::TABLE_MAGIC {
             return Err(corrupt("bad table magic"));
         }

@@ -67,6 +67,7 @@ fn parse_current(it: &BlockIter, block_offset: u64) -> Result<Parsed> {
     let corrupt = |what| Error::Corruption {
         what,
         offset: block_offset,
+        file: None,
     };
     let (_, seq, kind) =
         split_internal_key(it.key()).ok_or(corrupt("table key shorter than its trailer"))?;
@@ -86,6 +87,7 @@ fn read_block<F: File>(file: &F, file_len: u64, handle: BlockHandle) -> Result<A
     let corrupt = |what| Error::Corruption {
         what,
         offset: handle.offset,
+        file: None,
     };
     let body_end = file_len.saturating_sub(FOOTER_BYTES as u64);
     let end = handle
@@ -135,6 +137,7 @@ impl<F: File> TableReader<F> {
             .ok_or(Error::Corruption {
                 what: "table shorter than its footer",
                 offset: 0,
+                file: None,
             })?;
         let mut footer = [0u8; FOOTER_BYTES];
         file.read_exact_at(&mut footer, footer_at)?;
@@ -148,6 +151,7 @@ impl<F: File> TableReader<F> {
             Some(BloomFilter::new(block.to_vec()).ok_or(Error::Corruption {
                 what: "malformed filter block",
                 offset: footer.filter.offset,
+                file: None,
             })?)
         } else {
             None
@@ -157,6 +161,7 @@ impl<F: File> TableReader<F> {
             TableProperties::decode(&properties, file_len).ok_or(Error::Corruption {
                 what: "malformed properties block",
                 offset: footer.properties.offset,
+                file: None,
             })?;
         Ok(TableReader {
             file,
@@ -188,6 +193,7 @@ impl<F: File> TableReader<F> {
         let handle = BlockHandle::decode_varint(index.value()).ok_or(Error::Corruption {
             what: "malformed index entry",
             offset: 0,
+            file: None,
         })?;
         Ok((
             Block::new(self.read_block(handle)?, handle.offset)?,

@@ -222,6 +222,7 @@ impl<'a> BatchDecoder<'a> {
         let corrupt = |what| Error::Corruption {
             what,
             offset: record_offset,
+            file: None,
         };
         let mut c = Cursor::new(bytes);
         let tag = c.u8().ok_or(corrupt("empty batch record"))?;

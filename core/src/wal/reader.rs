@@ -307,6 +307,7 @@ impl<F: File> LogReader<F> {
                 return Err(Error::Corruption {
                     what: "segment belongs to another log number",
                     offset: 0,
+                    file: None,
                 })
             }
             Err(SegmentHeaderError::UnsupportedVersion(v)) => {
@@ -323,6 +324,7 @@ impl<F: File> LogReader<F> {
             return Err(Error::Corruption {
                 what: why,
                 offset: 0,
+                file: None,
             });
         }
         self.end = Some(LogEnd::Torn {
@@ -443,6 +445,7 @@ impl<F: File> LogReader<F> {
             return Err(Error::Corruption {
                 what: "logical record longer than record_bytes_max",
                 offset: self.record_start.unwrap_or(at),
+                file: None,
             });
         }
         self.record.extend_from_slice(&self.block[payload]);
@@ -486,6 +489,7 @@ impl<F: File> LogReader<F> {
             return Err(Error::Corruption {
                 what: why,
                 offset: at,
+                file: None,
             });
         }
         let resume = match self.fragment_after(at)? {
