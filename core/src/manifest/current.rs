@@ -126,11 +126,7 @@ pub fn read_current<FS: FileSystem>(fs: &FS, dir: &str) -> Result<Option<u64>> {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let corrupt = Error::Corruption {
-        what: "CURRENT does not name a manifest",
-        offset: 0,
-        file: None,
-    };
+    let corrupt = Error::corruption("CURRENT does not name a manifest", 0);
     let len = file.len()?;
     if len > CURRENT_BYTES_MAX {
         return Err(corrupt);

@@ -142,11 +142,7 @@ impl VersionEdit {
 
     /// Decodes an edit (the payload of the manifest record at `offset`, used in errors).
     pub fn decode(bytes: &[u8], offset: u64) -> Result<VersionEdit> {
-        let corrupt = || Error::Corruption {
-            what: "malformed manifest edit",
-            offset,
-            file: None,
-        };
+        let corrupt = || Error::corruption("malformed manifest edit", offset);
         let mut edit = VersionEdit::default();
         let mut c = Cursor::new(bytes);
         while !c.is_empty() {

@@ -169,24 +169,16 @@ pub fn replay<F: File>(file: F, number: u64) -> Result<Replay> {
     let mut edits = 0;
     while let Some(record) = reader.next_record()? {
         let edit = VersionEdit::decode(record.data, record.offset)?;
-        version.apply(&edit).map_err(|what| Error::Corruption {
-            what,
-            offset: record.offset,
-            file: None,
-        })?;
+        version
+            .apply(&edit)
+            .map_err(|what| Error::corruption(what, record.offset))?;
         edits += 1;
     }
-    let end = reader.end().ok_or(Error::Corruption {
-        what: "manifest read did not end",
-        offset: 0,
-        file: None,
-    })?;
+    let end = reader
+        .end()
+        .ok_or(Error::corruption("manifest read did not end", 0))?;
     if edits == 0 {
-        return Err(Error::Corruption {
-            what: "manifest holds no edit",
-            offset: end.offset(),
-            file: None,
-        });
+        return Err(Error::corruption("manifest holds no edit", end.offset()));
     }
     Ok(Replay {
         version,

@@ -125,11 +125,7 @@ pub struct Block {
 impl Block {
     /// Checks the restart array of `data`, the contents of the block at `file_offset`.
     pub fn new(data: Arc<[u8]>, file_offset: u64) -> Result<Block> {
-        let corrupt = |what| Error::Corruption {
-            what,
-            offset: file_offset,
-            file: None,
-        };
+        let corrupt = |what| Error::corruption(what, file_offset);
         let len = data.len();
         let n_at = len
             .checked_sub(4)
@@ -202,11 +198,7 @@ pub struct BlockIter {
 
 impl BlockIter {
     fn corrupt(&self, what: &'static str) -> Error {
-        Error::Corruption {
-            what,
-            offset: self.block.file_offset,
-            file: None,
-        }
+        Error::corruption(what, self.block.file_offset)
     }
 
     /// Whether the iterator is on an entry.

@@ -64,11 +64,7 @@ struct Parsed {
 }
 
 fn parse_current(it: &BlockIter, block_offset: u64) -> Result<Parsed> {
-    let corrupt = |what| Error::Corruption {
-        what,
-        offset: block_offset,
-        file: None,
-    };
+    let corrupt = |what| Error::corruption(what, block_offset);
     let (_, seq, kind) =
         split_internal_key(it.key()).ok_or(corrupt("table key shorter than its trailer"))?;
     let kind = kind_from_byte(kind).ok_or(corrupt("table entry of unknown kind"))?;
@@ -84,11 +80,7 @@ fn parse_current(it: &BlockIter, block_offset: u64) -> Result<Parsed> {
 
 /// Reads the block at `handle` from a table file of `file_len` bytes and checks its trailer.
 fn read_block<F: File>(file: &F, file_len: u64, handle: BlockHandle) -> Result<Arc<[u8]>> {
-    let corrupt = |what| Error::Corruption {
-        what,
-        offset: handle.offset,
-        file: None,
-    };
+    let corrupt = |what| Error::corruption(what, handle.offset);
     let body_end = file_len.saturating_sub(FOOTER_BYTES as u64);
     let end = handle
         .offset
@@ -134,11 +126,7 @@ impl<F: File> TableReader<F> {
         let file_len = file.len()?;
         let footer_at = file_len
             .checked_sub(FOOTER_BYTES as u64)
-            .ok_or(Error::Corruption {
-                what: "table shorter than its footer",
-                offset: 0,
-                file: None,
-            })?;
+            .ok_or(Error::corruption("table shorter than its footer", 0))?;
         let mut footer = [0u8; FOOTER_BYTES];
         file.read_exact_at(&mut footer, footer_at)?;
         let footer = Footer::decode(&footer, footer_at)?;
@@ -148,21 +136,17 @@ impl<F: File> TableReader<F> {
         )?;
         let filter = if footer.filter.size > 0 {
             let block = read_block(&file, file_len, footer.filter)?;
-            Some(BloomFilter::new(block.to_vec()).ok_or(Error::Corruption {
-                what: "malformed filter block",
-                offset: footer.filter.offset,
-                file: None,
-            })?)
+            Some(BloomFilter::new(block.to_vec()).ok_or(Error::corruption(
+                "malformed filter block",
+                footer.filter.offset,
+            ))?)
         } else {
             None
         };
         let properties = read_block(&file, file_len, footer.properties)?;
-        let properties =
-            TableProperties::decode(&properties, file_len).ok_or(Error::Corruption {
-                what: "malformed properties block",
-                offset: footer.properties.offset,
-                file: None,
-            })?;
+        let properties = TableProperties::decode(&properties, file_len).ok_or(
+            Error::corruption("malformed properties block", footer.properties.offset),
+        )?;
         Ok(TableReader {
             file,
             file_len,
@@ -190,11 +174,8 @@ impl<F: File> TableReader<F> {
 
     /// Reads the data block an index entry points to.
     fn data_block(&self, index: &BlockIter) -> Result<(Block, u64)> {
-        let handle = BlockHandle::decode_varint(index.value()).ok_or(Error::Corruption {
-            what: "malformed index entry",
-            offset: 0,
-            file: None,
-        })?;
+        let handle = BlockHandle::decode_varint(index.value())
+            .ok_or(Error::corruption("malformed index entry", 0))?;
         Ok((
             Block::new(self.read_block(handle)?, handle.offset)?,
             handle.offset,

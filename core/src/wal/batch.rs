@@ -219,11 +219,7 @@ fn decode_op<'a>(c: &mut Cursor<'a>) -> core::result::Result<WalOp<'a>, OpError>
 impl<'a> BatchDecoder<'a> {
     /// Checks an encoded batch (the payload of the record at `record_offset`, used in errors).
     pub fn decode(bytes: &'a [u8], record_offset: u64) -> Result<Self> {
-        let corrupt = |what| Error::Corruption {
-            what,
-            offset: record_offset,
-            file: None,
-        };
+        let corrupt = |what| Error::corruption(what, record_offset);
         let mut c = Cursor::new(bytes);
         let tag = c.u8().ok_or(corrupt("empty batch record"))?;
         if tag != BATCH_TAG_V1 {

@@ -304,11 +304,10 @@ impl<F: File> LogReader<F> {
                 return Ok(true);
             }
             Ok(_) => {
-                return Err(Error::Corruption {
-                    what: "segment belongs to another log number",
-                    offset: 0,
-                    file: None,
-                })
+                return Err(Error::corruption(
+                    "segment belongs to another log number",
+                    0,
+                ))
             }
             Err(SegmentHeaderError::UnsupportedVersion(v)) => {
                 return Err(Error::UnsupportedFormat {
@@ -321,11 +320,7 @@ impl<F: File> LogReader<F> {
         // A damaged header is a torn creation, unless a `Sync` record vouches for it.
         let (_, announced) = self.scan_syncs(SEGMENT_HEADER_BYTES as u64)?;
         if self.options.sealed || announced.first().is_some_and(|&a| a > 0) {
-            return Err(Error::Corruption {
-                what: why,
-                offset: 0,
-                file: None,
-            });
+            return Err(Error::corruption(why, 0));
         }
         self.end = Some(LogEnd::Torn {
             offset: 0,
@@ -442,11 +437,10 @@ impl<F: File> LogReader<F> {
 
     fn push_payload(&mut self, at: u64, payload: core::ops::Range<usize>) -> Result<()> {
         if self.record.len() + payload.len() > self.options.record_bytes_max {
-            return Err(Error::Corruption {
-                what: "logical record longer than record_bytes_max",
-                offset: self.record_start.unwrap_or(at),
-                file: None,
-            });
+            return Err(Error::corruption(
+                "logical record longer than record_bytes_max",
+                self.record_start.unwrap_or(at),
+            ));
         }
         self.record.extend_from_slice(&self.block[payload]);
         Ok(())
@@ -486,11 +480,7 @@ impl<F: File> LogReader<F> {
             return Ok(());
         }
         if !self.options.skip_corrupt {
-            return Err(Error::Corruption {
-                what: why,
-                offset: at,
-                file: None,
-            });
+            return Err(Error::corruption(why, at));
         }
         let resume = match self.fragment_after(at)? {
             Some(next) => next,
