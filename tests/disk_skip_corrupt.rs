@@ -38,12 +38,17 @@ fn open_info(
 }
 
 fn segments(platform: &SimPlatform) -> Vec<String> {
+    files(platform, ".wal")
+}
+
+/// The names of the files in the directory ending in `suffix`, sorted.
+fn files(platform: &SimPlatform, suffix: &str) -> Vec<String> {
     let mut names: Vec<String> = platform
         .fs
         .list("db")
         .unwrap()
         .into_iter()
-        .filter(|name| name.ends_with(".wal"))
+        .filter(|name| name.ends_with(suffix))
         .collect();
     names.sort();
     names
@@ -178,15 +183,7 @@ fn a_segment_whose_only_record_is_damaged_is_retired() {
 
 /// The names of the tables in the directory.
 fn tables(platform: &SimPlatform) -> Vec<String> {
-    let mut names: Vec<String> = platform
-        .fs
-        .list("db")
-        .unwrap()
-        .into_iter()
-        .filter(|name| name.ends_with(".sst"))
-        .collect();
-    names.sort();
-    names
+    files(platform, ".sst")
 }
 
 #[test]

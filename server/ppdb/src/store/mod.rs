@@ -439,11 +439,9 @@ impl Store {
         let expire_at = expire_at(expiry);
         let value_max = self.config.value_bytes_max;
         // The value's one copy, made before the shard's commit lock is taken: the memtable
-        // keeps a large value by reference (see `BatchOp::put_shared`).
-        let shared = match mode {
-            StoreMode::Append | StoreMode::Prepend => None,
-            _ => Some(Arc::<[u8]>::from(data)),
-        };
+        // keeps a large value by reference (see `BatchOp::put_shared`). Append and prepend
+        // store a joined value instead and leave this one unused.
+        let shared = Arc::<[u8]>::from(data);
         let outcome = self.update(key, now, |current| {
             let fresh = PutOptions {
                 flags,
@@ -451,13 +449,12 @@ impl Store {
                 ..PutOptions::default()
             };
             let put = |value: Arc<[u8]>, options| Some(BatchOp::put_shared(key, value, options));
-            let value = || shared.clone().unwrap_or_else(|| Arc::from(data));
             match (mode, current) {
                 (StoreMode::Set, _) | (StoreMode::Add, None) | (StoreMode::Replace, Some(_)) => {
-                    (put(value(), fresh), Ok(()))
+                    (put(shared.clone(), fresh), Ok(()))
                 }
                 (StoreMode::Cas(unique), Some(v)) if v.cas() == unique => {
-                    (put(value(), fresh), Ok(()))
+                    (put(shared.clone(), fresh), Ok(()))
                 }
                 (StoreMode::Cas(_), Some(_)) => (None, Err(StoreOutcome::Exists)),
                 (StoreMode::Cas(_), None) => (None, Err(StoreOutcome::NotFound)),
@@ -707,13 +704,13 @@ pub struct StoreStats {
     pub disk_read_errors: u64,
 }
 
-/// The engine's expiry field for a protocol expiry: 0 never, 1 (long past) for already
-/// expired.
 /// `first` then `second`, in one shared value (one allocation, one copy of each).
 pub(crate) fn joined(first: &[u8], second: &[u8]) -> Arc<[u8]> {
     first.iter().chain(second).copied().collect()
 }
 
+/// The engine's expiry field for a protocol expiry: 0 never, 1 (long past) for already
+/// expired.
 fn expire_at(expiry: Expiry) -> u64 {
     match expiry {
         Expiry::Never => 0,
